@@ -1,0 +1,46 @@
+"""Shared fixtures: a clean environment for every test, and canary secrets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["twcreds.testing"]
+
+#: Planted as secret values; must never appear in any output, message or log.
+CANARY = "CANARYsecretDoNotLeak0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """No TWITTER_*/TWCREDS_* variable, and a private config dir and working dir per test."""
+    for name in list(os.environ):
+        if name.startswith(("TWITTER_", "TWCREDS_")):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+
+
+@pytest.fixture
+def private_umask() -> Iterator[None]:
+    """Run a test under the common umask 022, whatever the machine's is."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write a file with mode 0600, as a careful user would."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path

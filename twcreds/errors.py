@@ -1,0 +1,112 @@
+"""The exceptions and the warning twcreds raises.
+
+Every error derives from :class:`TwcredsError`; a leaf also inherits the builtin it
+refines, so ``except ValueError`` keeps working around our loaders::
+
+    TwcredsError
+    ├── CredentialsError (also ValueError)    malformed or incomplete credentials
+    │   └── CredentialsNotFoundError           nothing to load at the source or along the chain
+    ├── AuthorizationError                    the PIN flow failed
+    ├── TwitterAPIError                       Twitter answered with an error: .status, .code, .hint
+    │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials
+    │   └── RateLimitError                    429: .reset_at, .retry_after
+    └── TwitterConnectionError                the network failed or timed out
+    InsecurePermissionsWarning (UserWarning)
+
+No message ever quotes a secret: they say where (file, line, account, variable), what is
+wrong, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "AuthorizationError",
+    "CredentialsError",
+    "CredentialsNotFoundError",
+    "CredentialsRejectedError",
+    "InsecurePermissionsWarning",
+    "RateLimitError",
+    "TwcredsError",
+    "TwitterAPIError",
+    "TwitterConnectionError",
+]
+
+
+class TwcredsError(Exception):
+    """The root of every exception twcreds raises."""
+
+
+class CredentialsError(TwcredsError, ValueError):
+    """Credentials are malformed, incomplete or ambiguous."""
+
+
+class CredentialsNotFoundError(CredentialsError):
+    """There is nothing to load at the given source, or anywhere along the default chain."""
+
+
+class AuthorizationError(TwcredsError):
+    """A step of the PIN authorization flow failed."""
+
+
+class TwitterAPIError(TwcredsError):
+    """Twitter answered with an error.
+
+    Attributes:
+        status: The HTTP status code.
+        code: Twitter's own error code (32, 89, 135, 453, ...) when it sent one.
+        hint: What usually causes this and how to fix it, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.hint = hint
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{message} ({self.hint})" if self.hint else message
+
+
+class CredentialsRejectedError(TwitterAPIError):
+    """Twitter answered 401: the credentials are wrong, revoked, or the clock is off."""
+
+
+class RateLimitError(TwitterAPIError):
+    """Twitter answered 429.
+
+    Attributes:
+        reset_at: When the limit resets (an aware UTC datetime), or ``None`` if unknown.
+        retry_after: Seconds to wait from now until ``reset_at`` (never negative), or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = 429,
+        code: int | None = None,
+        hint: str | None = None,
+        reset_at: datetime | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, hint=hint)
+        self.reset_at = reset_at
+        self.retry_after = retry_after
+
+
+class TwitterConnectionError(TwcredsError, ConnectionError):
+    """The network failed or a request timed out before Twitter answered."""
+
+
+class InsecurePermissionsWarning(UserWarning):
+    """A credentials file can be read or written by users other than its owner."""
