@@ -12,22 +12,61 @@ correctly signed Twython client::
 
 from __future__ import annotations
 
-from twcreds.clients import load_client, load_clients, make_client
-from twcreds.errors import (
-    AuthorizationError,
-    CredentialsError,
-    CredentialsNotFoundError,
-    CredentialsRejectedError,
-    InsecurePermissionsWarning,
-    RateLimitError,
-    TwcredsError,
-    TwitterAPIError,
-    TwitterConnectionError,
-)
-from twcreds.models import Account, AccountList, App, PendingAuthorization
-from twcreds.sources import load_account, load_accounts, load_app
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from twcreds.api import post_tweet, verify_account
+    from twcreds.authorize import authorize, complete_authorization, start_authorization
+    from twcreds.clients import load_client, load_clients, make_client
+    from twcreds.errors import (
+        AuthorizationError,
+        CredentialsError,
+        CredentialsNotFoundError,
+        CredentialsRejectedError,
+        InsecurePermissionsWarning,
+        RateLimitError,
+        TwcredsError,
+        TwitterAPIError,
+        TwitterConnectionError,
+    )
+    from twcreds.models import Account, AccountList, App, PendingAuthorization
+    from twcreds.sources import load_account, load_accounts, load_app
+    from twcreds.store import add_account, remove_account, save_accounts
 
 __version__ = "0.1.0.dev0"
+
+# Names are imported on first use, as pydantic does for its own: `import twcreds` stays
+# as cheap as `import pydantic`, and a script pays only for the parts it touches.
+_EXPORTS: dict[str, str] = {
+    "Account": "twcreds.models",
+    "AccountList": "twcreds.models",
+    "App": "twcreds.models",
+    "AuthorizationError": "twcreds.errors",
+    "CredentialsError": "twcreds.errors",
+    "CredentialsNotFoundError": "twcreds.errors",
+    "CredentialsRejectedError": "twcreds.errors",
+    "InsecurePermissionsWarning": "twcreds.errors",
+    "PendingAuthorization": "twcreds.models",
+    "RateLimitError": "twcreds.errors",
+    "TwcredsError": "twcreds.errors",
+    "TwitterAPIError": "twcreds.errors",
+    "TwitterConnectionError": "twcreds.errors",
+    "add_account": "twcreds.store",
+    "authorize": "twcreds.authorize",
+    "complete_authorization": "twcreds.authorize",
+    "load_account": "twcreds.sources",
+    "load_accounts": "twcreds.sources",
+    "load_app": "twcreds.sources",
+    "load_client": "twcreds.clients",
+    "load_clients": "twcreds.clients",
+    "make_client": "twcreds.clients",
+    "post_tweet": "twcreds.api",
+    "remove_account": "twcreds.store",
+    "save_accounts": "twcreds.store",
+    "start_authorization": "twcreds.authorize",
+    "verify_account": "twcreds.api",
+}
 
 __all__ = [
     "Account",
@@ -44,10 +83,31 @@ __all__ = [
     "TwitterAPIError",
     "TwitterConnectionError",
     "__version__",
+    "add_account",
+    "authorize",
+    "complete_authorization",
     "load_account",
     "load_accounts",
     "load_app",
     "load_client",
     "load_clients",
     "make_client",
+    "post_tweet",
+    "remove_account",
+    "save_accounts",
+    "start_authorization",
+    "verify_account",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'twcreds' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,52 @@
+"""Check that every account in a credentials file still works (``GET /2/users/me``).
+
+Prints one line per account; the exit status is 1 if any account failed::
+
+    python examples/check_accounts.py accounts.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from twcreds import (
+    CredentialsRejectedError,
+    RateLimitError,
+    TwcredsError,
+    load_accounts,
+    verify_account,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("accounts", nargs="?", help="accounts file (default: twcreds' chain)")
+    args = parser.parse_args(argv)
+
+    try:
+        accounts = load_accounts(args.accounts)
+    except TwcredsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    failed = 0
+    for index, account in enumerate(accounts):
+        try:
+            me = verify_account(account)
+        except CredentialsRejectedError as exc:
+            failed += 1
+            print(f"[{index}] {account.label}: rejected: {exc.hint}")
+        except RateLimitError as exc:
+            failed += 1
+            print(f"[{index}] {account.label}: rate-limited until {exc.reset_at}")
+        except TwcredsError as exc:
+            failed += 1
+            print(f"[{index}] {account.label}: error: {exc}")
+        else:
+            print(f"[{index}] {account.label}: ok, @{me.screen_name} (user id {me.user_id})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Using the credentials: who am I (``GET /2/users/me``) and post (``POST /2/tweets``).
+
+Twitter's answers are mapped onto the error tree here, at the boundary: callers never see
+a twython or requests exception. Twython keeps only the HTTP status of an error; Twitter's
+own code (32, 89, 135, 453, ...) is read back from the body of the last call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from twcreds.errors import (
+    CredentialsError,
+    CredentialsRejectedError,
+    RateLimitError,
+    TwitterAPIError,
+    TwitterConnectionError,
+)
+from twcreds.models import Account
+
+if TYPE_CHECKING:
+    from twython import Twython
+
+__all__ = ["post_tweet", "verify_account"]
+
+T = TypeVar("T")
+
+USERS_ME = "https://api.twitter.com/2/users/me"
+TWEETS = "https://api.twitter.com/2/tweets"
+
+HINT_WRONG = (
+    "check the consumer key and secret and the access token and secret for typos or stray"
+    " spaces; regenerate them in the developer portal if they were revoked"
+)
+HINTS: dict[int, str] = {
+    32: HINT_WRONG,
+    89: (
+        "the access token is invalid or was revoked; authorize the account again"
+        " (`twcreds authorize`) or regenerate the token in the developer portal"
+    ),
+    135: "the computer's clock is off; synchronise it (enable NTP) and try again",
+    215: "the request carried no usable credentials; check that all four values are set",
+    453: (
+        "this endpoint is not in your X API access tier; post with POST /2/tweets"
+        " (`post_tweet`) and verify with GET /2/users/me (`verify_account`), which the"
+        " free tier serves"
+    ),
+}
+HINT_WRITE = (
+    "the token cannot write: set the app to 'Read and write' in the developer portal, then"
+    " regenerate the access token and secret (a token issued while the app was read-only"
+    " stays read-only)"
+)
+HINT_RATE = "wait until the limit resets, then try again"
+
+
+def twitter_error(status: int, body: str, headers: Mapping[str, str], what: str) -> TwitterAPIError:
+    """Build the error for an HTTP error answer; the message never includes the request."""
+    code, detail, problem = _read_error_body(body)
+    hint = HINTS.get(code) if code is not None else None
+    if status == 403 and problem.endswith("oauth1-permissions"):
+        hint = HINT_WRITE
+    message = f"{what}: Twitter answered {status}"
+    if code is not None:
+        message += f" (code {code})"
+    if detail:
+        message += f": {detail}"
+    if status == 429:
+        reset_at, retry_after = _rate_limit_reset(headers)
+        if reset_at is not None:
+            message += f"; the limit resets at {reset_at:%H:%M:%S} UTC"
+        return RateLimitError(
+            message, code=code, hint=HINT_RATE, reset_at=reset_at, retry_after=retry_after
+        )
+    if status == 401:
+        return CredentialsRejectedError(message, status=401, code=code, hint=hint or HINT_WRONG)
+    return TwitterAPIError(message, status=status, code=code, hint=hint)
+
+
+def _read_error_body(body: str) -> tuple[int | None, str, str]:
+    """Twitter's (code, message, problem type) from a v1.1 or v2 error body."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body.strip()
+        if text.lower().startswith(("<!doctype", "<html")) or not text:
+            return None, "an error page instead of JSON" if text else "an empty answer", ""
+        return None, text.splitlines()[0][:200], ""
+    if not isinstance(data, dict):
+        return None, "", ""
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        code = first.get("code")
+        message = first.get("message") or first.get("detail") or ""
+        return (code if isinstance(code, int) else None), str(message), ""
+    detail = data.get("detail") or data.get("title") or ""
+    problem = data.get("type") or ""
+    return None, str(detail), str(problem)
+
+
+def _rate_limit_reset(headers: Mapping[str, str]) -> tuple[datetime | None, float | None]:
+    raw = headers.get("x-rate-limit-reset") or headers.get("X-Rate-Limit-Reset")
+    try:
+        epoch = int(str(raw))
+    except ValueError:
+        return None, None
+    reset_at = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return reset_at, max(0.0, epoch - time.time())
+
+
+def connection_error(
+    exc: BaseException, url: str, what: str, timeout: float | None
+) -> TwitterConnectionError:
+    """Describe a network failure by host and kind, never by the request's URL or headers."""
+    import requests  # already imported by twython whenever a client exists
+
+    host = urlsplit(url).netloc or url
+    if isinstance(exc, requests.Timeout):
+        reason = f"no answer within {timeout:g} s" if timeout else "timed out"
+    elif isinstance(exc, requests.ConnectionError):
+        reason = "could not connect, or the connection was closed"
+    else:
+        reason = type(exc).__name__
+    return TwitterConnectionError(f"{what}: {host}: {reason}; check the network and try again")
+
+
+def call(client: Twython, what: str, func: Callable[[], T]) -> T:
+    """Run one twython call and translate whatever goes wrong into our error tree."""
+    import requests
+    from twython import TwythonError
+
+    base = getattr(client, "api_base", "https://api.twitter.com")
+    timeout = getattr(client, "timeout", None)
+    client._last_call = None
+    try:
+        return func()
+    except requests.RequestException as exc:
+        raise connection_error(exc, base, what, timeout) from None
+    except TwythonError as exc:
+        last = client._last_call
+        if last is None:
+            # Twython turns requests' exceptions into a bare TwythonError before any answer.
+            cause = exc.__context__ or exc
+            raise connection_error(cause, base, what, timeout) from None
+        status = int(last["status_code"])
+        if status < 400:
+            msg = f"{what}: Twitter answered {status} with something that is not JSON"
+            raise TwitterAPIError(msg, status=status) from None
+        raise twitter_error(status, str(last["content"]), last["headers"], what) from None
+
+
+def _account_of(client: Twython) -> Account:
+    try:
+        return Account(
+            consumer_key=client.app_key,
+            consumer_secret=client.app_secret,
+            access_token=client.oauth_token,
+            access_token_secret=client.oauth_token_secret,
+        )
+    except CredentialsError:
+        msg = "verify_account: the client does not carry a full set of OAuth 1.0a user credentials"
+        raise CredentialsError(msg) from None
+
+
+def verify_account(target: Account | Twython, *, api_base: str | None = None) -> Account:
+    """Ask Twitter who the credentials belong to (``GET /2/users/me``).
+
+    Args:
+        target: an account, or a client built by twcreds.
+        api_base: where to send the call when ``target`` is an account (default
+            ``TWCREDS_API_BASE``, else Twitter); a client keeps its own.
+
+    Returns:
+        The account with ``screen_name`` and ``user_id`` as Twitter reports them.
+
+    Raises:
+        CredentialsRejectedError: Twitter answered 401 (wrong or revoked values, clock off).
+        RateLimitError: Twitter answered 429.
+        TwitterAPIError: any other error answer.
+        TwitterConnectionError: the network failed or timed out.
+    """
+    from twcreds.clients import make_client
+
+    if isinstance(target, Account):
+        account = target
+        with make_client(account, api_base=api_base) as client:
+            data = _users_me(client, account)
+    else:
+        account = _account_of(target)
+        data = _users_me(target, account)
+    fields = account.model_dump(mode="json")
+    fields.update(screen_name=data.get("username"), user_id=data.get("id"))
+    try:
+        return Account.model_validate(fields)
+    except CredentialsError as exc:
+        msg = f"verify {account.label}: Twitter's answer does not fit these credentials ({exc})"
+        raise TwitterAPIError(msg) from None
+
+
+def _users_me(client: Twython, account: Account) -> dict[str, Any]:
+    what = f"verify {account.label}"
+    answer = call(client, what, lambda: client.request(USERS_ME))
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict) or "id" not in data:
+        raise TwitterAPIError(f"{what}: Twitter's answer has no user data", status=200)
+    return data
+
+
+def post_tweet(client: Twython, text: str) -> dict[str, Any]:
+    """Post a tweet with ``POST /2/tweets`` (a JSON body), which every API tier serves.
+
+    Returns:
+        Twitter's ``data`` object: ``{"id": ..., "text": ...}``.
+
+    Raises:
+        CredentialsRejectedError: Twitter answered 401.
+        RateLimitError: Twitter answered 429.
+        TwitterAPIError: any other error answer (403 for a read-only token, with its hint).
+        TwitterConnectionError: the network failed or timed out.
+    """
+    answer = call(
+        client,
+        "post tweet",
+        lambda: client.request(TWEETS, method="POST", params={"text": text}, json_encoded=True),
+    )
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict) or "id" not in data:
+        raise TwitterAPIError("post tweet: Twitter's answer has no tweet data", status=200)
+    return data

@@ -1,0 +1,270 @@
+"""The PIN flow: authorize an app to act for another account, as the guide does by hand.
+
+Step 1, :func:`start_authorization`, asks Twitter for a request token (``oauth_callback=oob``)
+and returns the URL to open. The person signs in as the account, clicks "Authorize app" and
+reads a PIN. Step 2, :func:`complete_authorization`, trades the PIN for the account's access
+token. :class:`~twcreds.models.PendingAuthorization` round-trips through JSON, so the two
+steps can run in different processes. :func:`authorize` is the interactive whole.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from twcreds.api import connection_error
+from twcreds.errors import AuthorizationError, CredentialsError
+from twcreds.models import Account, App, PendingAuthorization
+
+__all__ = ["authorize", "complete_authorization", "start_authorization"]
+
+STEP1 = "authorization step 1 of 2 (request token)"
+STEP2 = "authorization step 2 of 2 (PIN for access token)"
+#: Twitter's PINs are seven digits; an int loses its leading zeros, so they are put back.
+PIN_DIGITS = 7
+_CONSOLE_BROWSERS = {"www-browser", "links", "elinks", "lynx", "w3m"}
+
+T = TypeVar("T")
+
+
+def _network(client: Any, step: str, func: Callable[[], T]) -> T:
+    """Run one OAuth-flow call; twython lets requests' exceptions through raw here."""
+    import requests
+
+    try:
+        return func()
+    except requests.RequestException as exc:
+        raise connection_error(exc, client.api_base, step, client.timeout) from None
+
+
+def _client(app: App, token: str | None, secret: str | None, api_base: str | None) -> Any:
+    from twcreds._twython import Client
+    from twcreds.clients import resolve_api_base
+
+    return Client(
+        app.consumer_key,
+        app.consumer_secret.get_secret_value(),
+        token,
+        secret,
+        api_base=resolve_api_base(api_base),
+    )
+
+
+def start_authorization(
+    app: App | Account,
+    *,
+    api_base: str | None = None,
+    force_login: bool = False,
+    screen_name: str | None = None,
+) -> PendingAuthorization:
+    """Step 1: get a request token and the URL where the account's owner approves the app.
+
+    Args:
+        app: the app (or any account of it: its consumer half is used).
+        api_base: where to send the request (default ``TWCREDS_API_BASE``, else Twitter).
+        force_login: make Twitter ask for the password even if someone is signed in, so the
+            right account gets authorized.
+        screen_name: pre-fill Twitter's sign-in form with this account.
+
+    Raises:
+        AuthorizationError: Twitter rejected the consumer key or secret, or did not
+            confirm the ``oob`` callback, or answered something unexpected.
+        TwitterConnectionError: the network failed or timed out.
+    """
+    from twython import TwythonAuthError, TwythonError
+
+    if isinstance(app, Account):
+        app = app.app
+    with _client(app, None, None, api_base) as client:
+        try:
+            tokens = _network(
+                client, STEP1, lambda: client.get_authentication_tokens(callback_url="oob")
+            )
+        except TwythonAuthError:
+            msg = (
+                f"{STEP1}: Twitter rejected the consumer key or secret (401); copy both again"
+                " from the developer portal's Keys and tokens page"
+            )
+            raise AuthorizationError(msg) from None
+        except TwythonError as exc:
+            raise AuthorizationError(_unexpected(STEP1, exc)) from None
+        except AttributeError:
+            # twython #552: a callback that is not confirmed makes it read a missing attribute.
+            raise AuthorizationError(_not_confirmed()) from None
+        except KeyError:
+            msg = f"{STEP1}: Twitter's answer has no request token; try again later"
+            raise AuthorizationError(msg) from None
+        if tokens.get("oauth_callback_confirmed") != "true":
+            raise AuthorizationError(_not_confirmed())
+        base = client.api_base
+        params: dict[str, str] = {"oauth_token": tokens["oauth_token"]}
+        if force_login:
+            params["force_login"] = "true"
+        if screen_name:
+            params["screen_name"] = screen_name.strip().removeprefix("@")
+        try:
+            return PendingAuthorization(
+                auth_url=f"{client.authenticate_url}?{urlencode(params)}",
+                oauth_token=tokens["oauth_token"],
+                oauth_token_secret=tokens.get("oauth_token_secret", ""),
+                app=app,
+                api_base=None if base == "https://api.twitter.com" else base,
+            )
+        except CredentialsError:
+            msg = f"{STEP1}: Twitter's answer has an empty or malformed request token"
+            raise AuthorizationError(msg) from None
+
+
+def _not_confirmed() -> str:
+    return (
+        f"{STEP1}: Twitter did not confirm the PIN callback (oauth_callback=oob); in the"
+        " developer portal, make the app a native/desktop app or allow the 'oob' callback"
+    )
+
+
+def _unexpected(step: str, exc: Any) -> str:
+    status = getattr(exc, "error_code", None)
+    if status:
+        return f"{step}: Twitter answered {status}; check the app's settings and try again"
+    return f"{step}: Twitter's answer could not be read; try again later"
+
+
+def normalize_pin(pin: str | int) -> str:
+    """The PIN as Twitter expects it: stripped digits, leading zeros kept.
+
+    Raises:
+        AuthorizationError: the PIN is empty or not made of digits.
+    """
+    if isinstance(pin, bool) or not isinstance(pin, (str, int)):
+        raise AuthorizationError(f"{STEP2}: the PIN must be a string or an int")
+    if isinstance(pin, int):
+        if pin < 0:
+            raise AuthorizationError(f"{STEP2}: the PIN cannot be negative")
+        return f"{pin:0{PIN_DIGITS}d}"
+    text = pin.strip().replace(" ", "")
+    if not text:
+        raise AuthorizationError(f"{STEP2}: the PIN is empty; type the digits Twitter shows")
+    if not (text.isascii() and text.isdigit()):
+        msg = f"{STEP2}: the PIN must be digits only; type the number Twitter shows"
+        raise AuthorizationError(msg)
+    return text
+
+
+def complete_authorization(pending: PendingAuthorization, pin: str | int) -> Account:
+    """Step 2: trade the PIN for the account's access token and secret.
+
+    Args:
+        pending: what :func:`start_authorization` returned (perhaps in another process).
+        pin: the PIN Twitter showed; an ``int`` gets its leading zeros back.
+
+    Returns:
+        The new account, with ``screen_name`` and ``user_id`` filled in.
+
+    Raises:
+        AuthorizationError: the PIN is malformed, wrong, already used or expired, or the
+            pending state belongs to another app.
+        TwitterConnectionError: the network failed or timed out.
+    """
+    from twython import TwythonError
+
+    verifier = normalize_pin(pin)
+    secret = pending.oauth_token_secret.get_secret_value()
+    with _client(pending.app, pending.oauth_token, secret, pending.api_base) as client:
+        try:
+            tokens = _network(client, STEP2, lambda: client.get_authorized_tokens(verifier))
+        except TwythonError as exc:
+            if getattr(exc, "error_code", None) == 401:
+                msg = (
+                    f"{STEP2}: Twitter rejected the PIN (401): it is wrong, was already used,"
+                    " or expired (PINs last a few minutes), or this pending authorization"
+                    " belongs to another app; start again with a new URL"
+                )
+                raise AuthorizationError(msg) from None
+            raise AuthorizationError(_unexpected(STEP2, exc)) from None
+    if not isinstance(tokens, dict) or "oauth_token" not in tokens:
+        raise AuthorizationError(f"{STEP2}: Twitter's answer has no access token; start again")
+    try:
+        return Account(
+            consumer_key=pending.app.consumer_key,
+            consumer_secret=pending.app.consumer_secret,
+            access_token=tokens.get("oauth_token"),
+            access_token_secret=tokens.get("oauth_token_secret"),
+            screen_name=tokens.get("screen_name"),
+            user_id=tokens.get("user_id"),
+        )
+    except CredentialsError:
+        msg = f"{STEP2}: Twitter's answer holds an empty or malformed access token; start again"
+        raise AuthorizationError(msg) from None
+
+
+def browser_usable() -> bool:
+    """Whether a graphical browser can be opened here (not over SSH, not on a bare server)."""
+    if os.environ.get("SSH_CONNECTION") or os.environ.get("CI"):
+        return False
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    import webbrowser  # lazy: it pulls in subprocess and shlex
+
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return getattr(browser, "name", "") not in _CONSOLE_BROWSERS
+
+
+def authorize(
+    app: App | Account,
+    *,
+    api_base: str | None = None,
+    open_browser: bool | None = None,
+    prompt: Callable[[str], str] = input,
+    echo: Callable[[str], Any] = print,
+    force_login: bool = False,
+    screen_name: str | None = None,
+    attempts: int = 3,
+) -> Account:
+    """The whole PIN flow, interactively: show the URL, open a browser, ask for the PIN.
+
+    Args:
+        app: the app to authorize (or any account of it).
+        api_base: where to send the requests (default ``TWCREDS_API_BASE``, else Twitter).
+        open_browser: True to open the URL, False never; None opens it where a graphical
+            browser is usable. The URL is always shown.
+        prompt: asks the person for the PIN (``input`` by default).
+        echo: shows a line to the person (``print`` by default).
+        force_login: ask Twitter to sign in afresh, to authorize the right account.
+        screen_name: pre-fill Twitter's sign-in form.
+        attempts: how often to ask again for a PIN that is empty or not digits.
+
+    Raises:
+        AuthorizationError: a step of the flow failed.
+        TwitterConnectionError: the network failed or timed out.
+    """
+    pending = start_authorization(
+        app, api_base=api_base, force_login=force_login, screen_name=screen_name
+    )
+    echo("Open this URL, sign in as the account to authorize, and click 'Authorize app':")
+    echo(f"  {pending.auth_url}")
+    if open_browser or (open_browser is None and browser_usable()):
+        import webbrowser
+
+        try:
+            webbrowser.open(pending.auth_url)
+        except webbrowser.Error:
+            echo("(could not open a browser; open the URL yourself)")
+    for attempt in range(1, attempts + 1):
+        answer = prompt("PIN: ")
+        try:
+            verifier = normalize_pin(answer)
+        except AuthorizationError as exc:
+            if attempt == attempts:
+                raise
+            echo(str(exc).split(": ", 1)[-1])
+            continue
+        return complete_authorization(pending, verifier)
+    raise AuthorizationError(f"{STEP2}: no PIN given")  # pragma: no cover - loop returns
