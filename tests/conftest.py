@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# pytest_plugins = ["twcreds.testing"]  # enabled once twcreds.testing lands
+pytest_plugins = ["twcreds.testing"]
 
 #: Planted as secret values; must never appear in any output, message or log.
 CANARY = "CANARYsecretDoNotLeak0123456789abcdef"

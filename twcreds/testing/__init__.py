@@ -1,0 +1,36 @@
+"""An offline Twitter (X) for tests and demos: :class:`FakeTwitter`.
+
+A real HTTP server on 127.0.0.1 that checks OAuth 1.0a HMAC-SHA1 signatures with oauthlib and
+answers like Twitter: the PIN flow, ``GET /2/users/me``, ``POST /2/tweets``,
+``DELETE /2/tweets/:id``, and the v1.1 endpoints (code 453 unless ``legacy_v1=True``)::
+
+    from twcreds import make_client
+    from twcreds.testing import FakeTwitter
+
+    with FakeTwitter() as fake:
+        account = fake.issue_token(fake.create_app(), "alice")
+        client = make_client(account, api_base=fake.url)
+        ...
+        assert fake.tweets[0].text == "hello"
+
+With pytest, ``pytest_plugins = ["twcreds.testing"]`` in your top-level conftest.py gives
+the ``fake_twitter`` fixture (a started server, stopped after the test). pytest is not
+required otherwise. From a shell, ``python -m twcreds.testing`` serves one with a ready
+account and prints its credentials as a .env block.
+
+PYTEST_DONT_REWRITE: a conftest may import this module before naming it as a plugin, and
+pytest would then warn that it cannot rewrite its asserts (it has none).
+"""
+
+from __future__ import annotations
+
+from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
+from twcreds.testing._server import FakeTwitter, Permissions
+
+try:
+    from twcreds.testing._pytest import fake_twitter as fake_twitter
+except ModuleNotFoundError as exc:  # pragma: no cover - pytest is a test-only dependency
+    if exc.name != "pytest":
+        raise
+
+__all__ = ["FakeTwitter", "FaultKind", "Permissions", "RequestRecord", "TweetRecord"]

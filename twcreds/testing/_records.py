@@ -1,0 +1,70 @@
+"""What the offline Twitter lets a test observe: the tweets it holds and the requests it served.
+
+Records are small frozen dataclasses, safe to keep after the server stopped. They never hold
+a secret: no consumer secret, no token secret, no access token, no ``Authorization`` header,
+no query string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["FaultKind", "RequestRecord", "TweetRecord"]
+
+#: The failures :meth:`FakeTwitter.fail_next` can inject.
+FaultKind = Literal["close", "hang", "html", "garbage"]
+
+
+@dataclass(frozen=True)
+class TweetRecord:
+    """A tweet the fake holds (deleted tweets are dropped from :attr:`FakeTwitter.tweets`).
+
+    Attributes:
+        id: The tweet id, digits as a string (as v2 sends it).
+        text: The text as posted.
+        screen_name: The author's screen name, without ``@``.
+        user_id: The author's user id.
+        consumer_key: The consumer key of the app that posted it.
+        api: ``"v2"`` for ``POST /2/tweets``, ``"v1.1"`` for ``statuses/update``.
+    """
+
+    id: str
+    text: str
+    screen_name: str
+    user_id: str
+    consumer_key: str
+    api: Literal["v2", "v1.1"] = "v2"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the fake answered (or, for an injected fault, did not).
+
+    Attributes:
+        method: The HTTP method, upper case.
+        path: The path, without the query string.
+        endpoint: The route that matched, such as ``"POST /2/tweets"`` or
+            ``"DELETE /2/tweets/:id"``; ``"unknown"`` when none did.
+        status: The HTTP status sent; ``0`` when no answer was sent (a ``"close"`` or
+            ``"hang"`` fault).
+        verified: True when the request carried a valid OAuth 1.0a signature for known,
+            live credentials (whatever the endpoint answered next).
+        error_code: Twitter's error code in the answer (32, 89, 135, 215, 453, ...), if any.
+        reason: A short, secret-free account of a refusal or a fault, such as
+            ``"bad signature"``, ``"revoked token"`` or ``"fault: close"``; None on success.
+        consumer_key: The consumer key the request claimed, if any.
+        screen_name: The account the request acted for, once known.
+        user_id: That account's user id, once known.
+    """
+
+    method: str
+    path: str
+    endpoint: str
+    status: int
+    verified: bool = False
+    error_code: int | None = None
+    reason: str | None = None
+    consumer_key: str | None = None
+    screen_name: str | None = None
+    user_id: str | None = None
