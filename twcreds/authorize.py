@@ -40,7 +40,9 @@ def _network(client: Any, step: str, func: Callable[[], T]) -> T:
         raise connection_error(exc, client.api_base, step, client.timeout) from None
 
 
-def _client(app: App, token: str | None, secret: str | None, api_base: str | None) -> Any:
+def _client(
+    app: App, token: str | None, secret: str | None, api_base: str | None, timeout: float
+) -> Any:
     from twcreds._twython import Client
     from twcreds.clients import resolve_api_base
 
@@ -50,6 +52,7 @@ def _client(app: App, token: str | None, secret: str | None, api_base: str | Non
         token,
         secret,
         api_base=resolve_api_base(api_base),
+        timeout=timeout,
     )
 
 
@@ -59,6 +62,7 @@ def start_authorization(
     api_base: str | None = None,
     force_login: bool = False,
     screen_name: str | None = None,
+    timeout: float = 30.0,
 ) -> PendingAuthorization:
     """Step 1: get a request token and the URL where the account's owner approves the app.
 
@@ -68,6 +72,7 @@ def start_authorization(
         force_login: make Twitter ask for the password even if someone is signed in, so the
             right account gets authorized.
         screen_name: pre-fill Twitter's sign-in form with this account.
+        timeout: seconds per connect and per read.
 
     Raises:
         AuthorizationError: Twitter rejected the consumer key or secret, or did not
@@ -78,7 +83,7 @@ def start_authorization(
 
     if isinstance(app, Account):
         app = app.app
-    with _client(app, None, None, api_base) as client:
+    with _client(app, None, None, api_base, timeout) as client:
         try:
             tokens = _network(
                 client, STEP1, lambda: client.get_authentication_tokens(callback_url="oob")
@@ -153,12 +158,15 @@ def normalize_pin(pin: str | int) -> str:
     return text
 
 
-def complete_authorization(pending: PendingAuthorization, pin: str | int) -> Account:
+def complete_authorization(
+    pending: PendingAuthorization, pin: str | int, *, timeout: float = 30.0
+) -> Account:
     """Step 2: trade the PIN for the account's access token and secret.
 
     Args:
         pending: what :func:`start_authorization` returned (perhaps in another process).
         pin: the PIN Twitter showed; an ``int`` gets its leading zeros back.
+        timeout: seconds per connect and per read.
 
     Returns:
         The new account, with ``screen_name`` and ``user_id`` filled in.
@@ -172,7 +180,7 @@ def complete_authorization(pending: PendingAuthorization, pin: str | int) -> Acc
 
     verifier = normalize_pin(pin)
     secret = pending.oauth_token_secret.get_secret_value()
-    with _client(pending.app, pending.oauth_token, secret, pending.api_base) as client:
+    with _client(pending.app, pending.oauth_token, secret, pending.api_base, timeout) as client:
         try:
             tokens = _network(client, STEP2, lambda: client.get_authorized_tokens(verifier))
         except TwythonError as exc:

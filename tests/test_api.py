@@ -1,0 +1,237 @@
+"""verify_account and post_tweet against the offline Twitter, and Twitter's answers mapped."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.conftest import CANARY
+from twcreds import (
+    Account,
+    CredentialsRejectedError,
+    RateLimitError,
+    TwcredsError,
+    TwitterAPIError,
+    TwitterConnectionError,
+    make_client,
+    post_tweet,
+    verify_account,
+)
+from twcreds.api import HINT_WRITE, HINTS, call
+from twcreds.testing import FakeTwitter
+
+
+def _owner(fake: FakeTwitter, name: str = "owner", permissions: str = "read-write") -> Account:
+    app = fake.create_app(permissions=permissions)  # type: ignore[arg-type]
+    return fake.issue_token(app, name)
+
+
+def test_verify_account_fills_in_who_it_is(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter, "Primary")
+    bare = account.model_copy(update={"screen_name": None, "user_id": None})
+
+    me = verify_account(bare, api_base=fake_twitter.url)
+
+    assert me.screen_name == "Primary"
+    assert me.user_id == fake_twitter.create_user("Primary")
+    assert me.access_token == account.access_token
+    assert me.consumer_secret == account.consumer_secret
+    assert [r.endpoint for r in fake_twitter.requests] == ["GET /2/users/me"]
+    assert fake_twitter.requests[0].verified
+
+
+def test_verify_account_takes_a_client(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter, "viaclient")
+    with make_client(account, api_base=fake_twitter.url) as client:
+        assert verify_account(client).screen_name == "viaclient"
+
+
+def test_verify_account_uses_twcreds_api_base(
+    fake_twitter: FakeTwitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = _owner(fake_twitter, "fromenv")
+    monkeypatch.setenv("TWCREDS_API_BASE", fake_twitter.url)
+    assert verify_account(account).screen_name == "fromenv"
+
+
+def test_post_tweet_returns_twitters_data(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter, "poster")
+    with make_client(account, api_base=fake_twitter.url) as client:
+        data = post_tweet(client, "I tweet therefore I am")
+    assert data["text"] == "I tweet therefore I am"
+    [tweet] = fake_twitter.tweets
+    assert (str(tweet.id), tweet.screen_name, tweet.api) == (str(data["id"]), "poster", "v2")
+    assert fake_twitter.requests[-1].endpoint == "POST /2/tweets"
+
+
+def test_a_revoked_token_is_rejected_with_its_hint(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.revoke(account)
+    with pytest.raises(CredentialsRejectedError) as caught:
+        verify_account(account, api_base=fake_twitter.url)
+    error = caught.value
+    assert (error.status, error.code) == (401, 89)
+    assert error.hint == HINTS[89]
+    assert "authorize the account again" in str(error)
+
+
+def test_a_wrong_secret_is_rejected_and_not_shown(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    wrong = Account.model_validate(
+        {**account.model_dump(mode="json"), "access_token_secret": CANARY}
+    )
+    with pytest.raises(CredentialsRejectedError) as caught:
+        verify_account(wrong, api_base=fake_twitter.url)
+    assert caught.value.code == 32
+    assert "stray spaces" in str(caught.value)
+    assert CANARY not in str(caught.value)
+    assert CANARY not in repr(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_a_clock_that_is_off_is_named(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.clock_skew = 3600
+    with pytest.raises(CredentialsRejectedError, match="clock") as caught:
+        verify_account(account, api_base=fake_twitter.url)
+    assert caught.value.code == 135
+
+
+def test_a_read_only_token_cannot_post_and_says_how_to_fix_it(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter, permissions="read")
+    with (
+        make_client(account, api_base=fake_twitter.url) as client,
+        pytest.raises(TwitterAPIError) as caught,
+    ):
+        post_tweet(client, "hello")
+    assert not isinstance(caught.value, CredentialsRejectedError)
+    assert caught.value.status == 403
+    assert caught.value.hint == HINT_WRITE
+    assert "regenerate the access token" in str(caught.value)
+    assert fake_twitter.tweets == []
+
+
+def test_a_v1_endpoint_outside_the_tier_gets_the_tier_hint(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    with (
+        make_client(account, api_base=fake_twitter.url) as client,
+        pytest.raises(TwitterAPIError) as caught,
+    ):
+        call(client, "update status", lambda: client.update_status(status="hello world?"))
+    assert (caught.value.status, caught.value.code) == (403, 453)
+    assert caught.value.hint == HINTS[453]
+
+
+def test_legacy_v1_endpoints_work_where_the_tier_allows() -> None:
+    with FakeTwitter(legacy_v1=True) as fake:
+        account = _owner(fake, "legacy")
+        with make_client(account, api_base=fake.url) as client:
+            settings = call(client, "settings", client.get_account_settings)
+            status = call(client, "update", lambda: client.update_status(status="hello world?"))
+        assert settings["screen_name"] == "legacy"
+        assert [(t.text, t.api) for t in fake.tweets] == [("hello world?", "v1.1")]
+        assert str(status["id"]) == str(fake.tweets[0].id)
+
+
+def test_a_rate_limit_gives_when_to_retry() -> None:
+    with FakeTwitter(rate_limit=1) as fake:
+        account = _owner(fake)
+        verify_account(account, api_base=fake.url)
+        with pytest.raises(RateLimitError) as caught:
+            verify_account(account, api_base=fake.url)
+    error = caught.value
+    assert error.status == 429
+    assert error.reset_at is not None
+    assert error.reset_at.tzinfo is timezone.utc
+    assert error.reset_at >= datetime.now(timezone.utc).replace(microsecond=0)
+    assert error.retry_after is not None
+    assert 0 <= error.retry_after <= 15 * 60
+    assert abs(error.reset_at.timestamp() - (time.time() + error.retry_after)) < 5
+
+
+# --- faults: one clear twcreds error each, nothing raw ---------------------------------
+
+
+def test_nothing_listening_is_a_connection_error() -> None:
+    with FakeTwitter() as fake:
+        account = _owner(fake)
+        url = fake.url
+    with pytest.raises(TwitterConnectionError, match="could not connect"):
+        verify_account(account, api_base=url)
+
+
+def test_a_closed_connection_is_a_connection_error(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.fail_next("close")
+    with (
+        make_client(account, api_base=fake_twitter.url) as client,
+        pytest.raises(TwitterConnectionError) as caught,
+    ):
+        post_tweet(client, "hello")
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_a_silent_server_times_out(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.fail_next("hang")
+    started = time.monotonic()
+    with (
+        make_client(account, api_base=fake_twitter.url, timeout=0.5) as client,
+        pytest.raises(TwitterConnectionError, match=r"no answer within 0\.5 s"),
+    ):
+        verify_account(client)
+    assert time.monotonic() - started < 10
+
+
+def test_an_html_error_page_is_an_api_error(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.fail_next("html", status=503)
+    with pytest.raises(TwitterAPIError, match="503") as caught:
+        verify_account(account, api_base=fake_twitter.url)
+    assert caught.value.status == 503
+    assert "error page" in str(caught.value)
+
+
+def test_a_non_json_answer_is_an_api_error(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.fail_next("garbage")
+    with (
+        make_client(account, api_base=fake_twitter.url) as client,
+        pytest.raises(TwitterAPIError, match="not JSON") as caught,
+    ):
+        post_tweet(client, "hello")
+    assert caught.value.status == 200
+
+
+def test_no_secret_reaches_messages_or_logs(
+    fake_twitter: FakeTwitter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    account = _owner(fake_twitter, "canary")
+    secrets = [
+        account.consumer_secret.get_secret_value(),
+        account.access_token_secret.get_secret_value(),
+    ]
+    planted = Account.model_validate({**account.model_dump(mode="json"), "consumer_secret": CANARY})
+    messages: list[str] = []
+
+    me = verify_account(account, api_base=fake_twitter.url)
+    with make_client(account, api_base=fake_twitter.url) as client:
+        post_tweet(client, "hello")
+    for fault in (None, "html"):
+        if fault == "html":
+            fake_twitter.fail_next("html")
+        with pytest.raises(TwcredsError) as caught:
+            verify_account(planted, api_base=fake_twitter.url)
+        messages += [str(caught.value), repr(caught.value)]
+
+    shown = "\n".join([*messages, repr(me), str(me), caplog.text])
+    shown += "\n".join(repr(r) for r in fake_twitter.requests)
+    for secret in [CANARY, *secrets]:
+        assert secret not in shown
+    assert "GET /2/users/me" in caplog.text or caplog.records  # logging was really captured

@@ -1,0 +1,469 @@
+"""Storing accounts: private, atomic writes of the guide's multi-account JSON list.
+
+The file written is what the guide's plain loop reads::
+
+    [
+      {
+        "consumer_key": "...",
+        "consumer_secret": "...",
+        "access_token": "...",
+        "access_token_secret": "...",
+        "screen_name": "bot1",
+        "user_id": "1234"
+      }
+    ]
+
+Every write goes through a temporary file in the same folder, created with mode 0600, that
+is fsynced and then renamed over the target, and the folder is fsynced after the rename: a
+crash at any moment leaves the old file or the new one, never a torn one. Writers take an
+exclusive lock on a lock file next to the target (``.accounts.json.lock``, left in place),
+so concurrent :func:`add_account` and :func:`remove_account` calls, from any number of
+processes, lose nothing. Locking uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from twcreds.errors import CredentialsError, CredentialsNotFoundError
+from twcreds.models import Account, AccountList, find_duplicate
+from twcreds.sources import MAX_FILE_SIZE, decode, read_bytes, read_json, validate_records
+
+__all__ = ["add_account", "remove_account", "save_accounts"]
+
+StrPath = str | os.PathLike[str]
+
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+# O_EXCL makes creation fail rather than follow a symlink or reuse a file someone planted;
+# O_NOFOLLOW says the same for the lock file, which is opened without O_EXCL.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Without O_BINARY, Windows would turn every "\n" written into "\r\n".
+_COMMON_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | _NOFOLLOW
+_TEMP_SUFFIX = ".tmp"
+_TEMP_HEX = 16
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            # LK_LOCK gives up after ten one-second tries; a writer may hold it longer.
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+            except OSError as exc:
+                if exc.errno != errno.EDEADLOCK:
+                    raise
+            else:
+                return
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+# --- public API ------------------------------------------------------------------------
+
+
+def save_accounts(path: StrPath, accounts: Iterable[Account]) -> None:
+    """Write ``accounts`` to ``path`` as the guide's JSON list, replacing the file atomically.
+
+    The accounts are validated before the disk is touched. The file gets mode 0600 whatever
+    the umask, and missing folders are created with mode 0700. An empty iterable writes
+    ``[]``, which :func:`~twcreds.load_accounts` reports as holding no accounts.
+
+    Args:
+        path: the file to write; a symlink is followed and the file it points to replaced.
+        accounts: the accounts, in the order to store them.
+
+    Raises:
+        CredentialsError: two accounts share an access token or a screen name, or the file
+            cannot be written (a full disk, a read-only folder, a directory in the way);
+            the old file, if any, is left as it was.
+    """
+    shown = os.fspath(path)
+    checked = _checked(list(accounts), shown, "not saved")
+    target = _resolve(path)
+    with _locked(target, shown, create=True):
+        _write(target, checked, shown)
+
+
+def add_account(path: StrPath, account: Account) -> AccountList:
+    """Add ``account`` to the list at ``path``, or replace the entry it updates.
+
+    An entry is the same account when it has the same ``user_id``; failing that, the same
+    access token; failing that (one side has no ``user_id``), the same screen name,
+    case-insensitive. That entry is replaced in place; otherwise the account is appended.
+    A missing file (or folder) starts an empty list. The read, the change and the write
+    happen under an exclusive lock, so concurrent callers lose nothing.
+
+    Args:
+        path: a JSON accounts file (a list, a single account, or an app with accounts);
+            it is rewritten as the guide's list.
+        account: the account to store.
+
+    Returns:
+        The accounts now in the file.
+
+    Raises:
+        CredentialsError: the existing file is malformed (it is left untouched), the account
+            has the screen name of a stored account with a different ``user_id``, or the file
+            cannot be written.
+    """
+    shown = os.fspath(path)
+    target = _resolve(path)
+    with _locked(target, shown, create=True):
+        accounts = _read_existing(Path(shown))
+        index = _find_same(accounts, account, shown)
+        if index is None:
+            accounts.append(account)
+        else:
+            accounts[index] = account
+        checked = _checked(accounts, shown, f"{account.label} not added")
+        _write(target, checked, shown)
+    return checked
+
+
+def remove_account(path: StrPath, name: str) -> Account:
+    """Remove the account named ``name`` from the list at ``path``, under the lock.
+
+    Removing the last account leaves the file in place holding ``[]``, so that a later
+    :func:`add_account` keeps its place and the guide's loop simply finds nothing;
+    :func:`~twcreds.load_accounts` reports such a file as holding no accounts.
+
+    Args:
+        path: a JSON accounts file.
+        name: a screen name (case-insensitive, ``@`` optional) or, if no screen name
+            matches, a user id.
+
+    Returns:
+        The removed account.
+
+    Raises:
+        CredentialsNotFoundError: there is no file at ``path``.
+        CredentialsError: no account has that name (the message lists the stored ones),
+            the file is malformed (it is left untouched), or it cannot be written.
+    """
+    shown = os.fspath(path)
+    target = _resolve(path)
+    if not os.path.lexists(target):
+        read_bytes(Path(shown))  # raises the loader's own "no such file" error
+    with _locked(target, shown, create=False):
+        accounts = _read_existing(Path(shown), missing_ok=False)
+        index = _find_named(accounts, name)
+        if index is None:
+            wanted = name.strip().removeprefix("@")
+            known = ", ".join(a.label for a in accounts) or "none"
+            msg = (
+                f"{shown}: no account @{wanted} to remove (accounts: {known});"
+                " name one of those by screen name or user id"
+            )
+            raise CredentialsError(msg)
+        removed = accounts.pop(index)
+        _write(target, AccountList(accounts), shown)
+    return removed
+
+
+# --- reading and matching --------------------------------------------------------------
+
+
+def _read_existing(path: Path, *, missing_ok: bool = True) -> list[Account]:
+    """The accounts in the file; a missing, blank or ``[]`` file is an empty list."""
+    try:
+        data = read_bytes(path)
+    except CredentialsNotFoundError:
+        if missing_ok:
+            return []
+        raise
+    text = decode(data, str(path))
+    if not text.strip():
+        # A file the user created empty (`touch`) holds nothing that could be lost.
+        return []
+    parsed = read_json(text, str(path))
+    if not parsed.records and parsed.app is None:
+        return []
+    return list(validate_records(parsed))
+
+
+def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
+    """The index of the stored entry that ``new`` updates, or None to append it."""
+    if new.user_id is not None:
+        for index, old in enumerate(accounts):
+            if old.user_id == new.user_id:
+                return index
+    for index, old in enumerate(accounts):
+        # The same access token is the same credential, whatever else was recorded with it.
+        if old.access_token == new.access_token:
+            return index
+    if new.screen_name is None:
+        return None
+    wanted = new.screen_name.casefold()
+    for index, old in enumerate(accounts):
+        if old.screen_name is None or old.screen_name.casefold() != wanted:
+            continue
+        if old.user_id is not None and new.user_id is not None:
+            # Both ids are known and differ: two real accounts, one of which was renamed.
+            # Replacing would silently drop the other's working credentials.
+            msg = (
+                f"{shown}: [{index}] @{old.screen_name} is user {old.user_id}, but the account"
+                f" being added as @{new.screen_name} is user {new.user_id}; if the stored one"
+                f" is stale, remove it first: remove_account(path, {old.user_id!r})"
+            )
+            raise CredentialsError(msg)
+        return index
+    return None
+
+
+def _find_named(accounts: list[Account], name: str) -> int | None:
+    wanted = name.strip().removeprefix("@").casefold()
+    for index, account in enumerate(accounts):
+        if account.screen_name is not None and account.screen_name.casefold() == wanted:
+            return index
+    if wanted.isdigit():
+        for index, account in enumerate(accounts):
+            if account.user_id == wanted:
+                return index
+    return None
+
+
+def _checked(accounts: list[Account], shown: str, what: str) -> AccountList:
+    """Validate the list to be written; nothing touches the disk if it fails."""
+    # Accounts get the plain duplicate message; anything else is left to the model's checks.
+    duplicate = find_duplicate(accounts) if all(isinstance(a, Account) for a in accounts) else None
+    if duplicate is not None:
+        raise CredentialsError(f"{shown}: {what}: {duplicate}")
+    try:
+        return AccountList(accounts)
+    except CredentialsError as exc:
+        raise CredentialsError(f"{shown}: {what}: {exc}") from None
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _serialize(accounts: AccountList) -> bytes:
+    records = [account.model_dump(mode="json", exclude_none=True) for account in accounts]
+    text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    return text.encode("utf-8")
+
+
+def _resolve(path: StrPath) -> Path:
+    # Follow a symlink (a dotfiles repo, say) so the rename replaces the file it points to
+    # instead of the link, and so that every name of one file shares one lock.
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def _write(target: Path, accounts: AccountList, shown: str) -> None:
+    data = _serialize(accounts)
+    if len(data) > MAX_FILE_SIZE:
+        msg = (
+            f"{shown}: not saved: {len(accounts)} accounts take {len(data):,} bytes, more than"
+            f" the {MAX_FILE_SIZE:,}-byte limit for reading a credentials file back;"
+            " split them over several files"
+        )
+        raise CredentialsError(msg)
+    try:
+        _remove_stale_temps(target)
+        _replace_atomically(target, data)
+    except OSError as exc:
+        raise _write_error(shown, exc) from None
+    try:
+        _fsync_directory(target.parent)
+    except OSError as exc:
+        msg = (
+            f"{shown}: saved, but the folder could not be flushed to disk"
+            f" ({_reason(exc)}); the change may not survive a power failure"
+        )
+        raise CredentialsError(msg) from None
+
+
+def _replace_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to a private temporary file beside ``target``, then rename it over."""
+    fd, temp = _create_temp(target)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        # BaseException too: a KeyboardInterrupt must not leave secrets in a stray file.
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _COMMON_FLAGS
+    while True:
+        temp = os.path.join(target.parent, _temp_name(target.name))
+        try:
+            fd = os.open(temp, flags, _FILE_MODE)
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+        try:
+            _ensure_private(fd)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return fd, temp
+
+
+def _temp_name(name: str) -> str:
+    return f".{name}.{secrets.token_hex(_TEMP_HEX // 2)}{_TEMP_SUFFIX}"
+
+
+def _ensure_private(fd: int) -> None:
+    """Give an empty file we just created mode 0600 if the umask took owner bits away.
+
+    The file is created 0600 minus the umask, so it is never more open than 0600; this
+    only adds the owner's read and write back (a umask of 0o277 or 0o777), before any
+    secret is written.
+    """
+    if os.name == "posix" and os.fstat(fd).st_mode & 0o777 != _FILE_MODE:
+        os.fchmod(fd, _FILE_MODE)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temporary files left by a writer that crashed: they hold secrets.
+
+    Only called under the lock, which every writer holds while its temporary file exists,
+    so any file of this exact name pattern belongs to a writer that is gone.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TEMP_HEX}}}{re.escape(_TEMP_SUFFIX)}"
+    )
+    with os.scandir(target.parent) as entries:
+        stale = [entry.path for entry in entries if pattern.fullmatch(entry.name)]
+    for temp in stale:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def _fsync_directory(directory: Path) -> None:
+    if os.name != "posix":  # pragma: no cover - Windows cannot open a folder for fsync
+        return
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        # Some file systems cannot fsync a folder at all; the rename has still happened.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+# --- folders and the lock --------------------------------------------------------------
+
+
+def _make_folders(directory: Path) -> None:
+    """Create ``directory`` and any missing parent with mode 0700; leave existing ones be."""
+    missing: list[Path] = []
+    current = directory
+    while not os.path.isdir(current):
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, _DIR_MODE)
+        except FileExistsError:
+            if os.path.isdir(folder):  # another process made it first
+                continue
+            raise
+        if os.name == "posix" and os.stat(folder).st_mode & 0o777 != _DIR_MODE:
+            # The umask took owner bits away (0o777 leaves d---------): only add them back.
+            os.chmod(folder, _DIR_MODE)
+
+
+@contextlib.contextmanager
+def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
+    """Hold the exclusive lock for ``target``: ``flock`` on ``.{name}.lock`` beside it.
+
+    The data file itself cannot carry the lock: each write renames a new file over it,
+    and a lock held on the old inode would not exclude a writer that opened the new one.
+    """
+    lock_path = target.parent / f".{target.name}.lock"
+    try:
+        if create:
+            _make_folders(target.parent)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _COMMON_FLAGS, _FILE_MODE)
+    except FileNotFoundError as exc:
+        if not create:
+            read_bytes(Path(shown))  # the folder is gone: the loader's "no such file" error
+        raise _write_error(shown, exc) from None
+    except OSError as exc:
+        raise _write_error(shown, exc) from None
+    try:
+        with contextlib.suppress(OSError):
+            # Only the owner should be able to take the lock and hold writers up.
+            _ensure_private(fd)
+        _lock(fd)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+# --- messages --------------------------------------------------------------------------
+
+_REASONS = {
+    errno.ENOSPC: ("no space left on device", "free some space and try again"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space and try again"),
+    errno.EFBIG: ("the file is too large for this process or file system", "save it elsewhere"),
+    errno.EROFS: ("the file system is read-only", "save it in a writable folder"),
+    errno.EACCES: (
+        "permission denied",
+        "make the folder writable by you (`chmod u+w FOLDER`) or save it elsewhere",
+    ),
+    errno.EPERM: ("operation not permitted", "check the folder's permissions and attributes"),
+    errno.EISDIR: ("it is a directory", "name a file, e.g. accounts.json inside it"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "check the path"),
+    errno.EEXIST: ("a file stands where its folder should be", "check the path"),
+    errno.ENOENT: ("its folder does not exist", "check the path"),
+    errno.ELOOP: ("too many symbolic links", "check the path"),
+    errno.ENAMETOOLONG: ("the name is too long", "use a shorter path"),
+}
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno][0]
+    return exc.strerror or type(exc).__name__
+
+
+def _write_error(shown: str, exc: OSError) -> CredentialsError:
+    """A message naming the file, what failed and the fix; the OS error carries no secret."""
+    reason, fix = _REASONS.get(
+        exc.errno or 0, (exc.strerror or type(exc).__name__, "check the path and the disk")
+    )
+    msg = f"{shown}: cannot save the accounts: {reason}; {fix}. The old file is unchanged"
+    return CredentialsError(msg)
