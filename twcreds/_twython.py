@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from twython import Twython
+from twython import Twython, TwythonError
+from typing_extensions import Self
 
 from twcreds.clients import TWITTER_API
 
@@ -81,7 +82,7 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         self.client: requests.Session = session
 
     def url_for(self, endpoint: str, version: str = "1.1") -> str:
-        """The URL a call to ``endpoint`` goes to: full URLs are moved onto ``api_base``."""
+        """The URL a call to ``endpoint`` goes to: Twitter's full URLs move onto ``api_base``."""
         if endpoint.startswith(("https://", "http://")):
             if self.api_base != TWITTER_API:
                 for host in _TWITTER_HOSTS:
@@ -98,10 +99,19 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         version: str = "1.1",
         json_encoded: bool = False,
     ) -> Any:
+        """Call ``endpoint`` (relative, or a full URL) on ``api_base``; see `twython.Twython`.
+
+        Raises:
+            twython.TwythonError: as Twython does, also for a plain ``http://`` URL that is
+                not on ``api_base``: signed credentials never go out in clear text by accident.
+        """
         url = self.url_for(endpoint, version)
-        if url.startswith("http://") and self.api_base == TWITTER_API:
-            # Keep Twython's refusal to send credentials to Twitter in clear text.
-            return super().request(endpoint, method, params, version, json_encoded)
+        if url.startswith("http://") and not url.startswith(self.api_base + "/"):
+            msg = (
+                "refusing to send credentials over plain http:// to a host other than"
+                " api_base; use https://"
+            )
+            raise TwythonError(msg)
         return self._request(
             url, method=method, params=params, api_call=url, json_encoded=json_encoded
         )
@@ -110,7 +120,7 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         """Close the connections this client holds; it can still make calls afterwards."""
         self.client.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

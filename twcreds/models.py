@@ -10,9 +10,10 @@ writes the real values so that files round-trip. Validation failures are raised 
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Annotated, Any, NoReturn
 
 from pydantic import (
     AliasChoices,
@@ -39,6 +40,9 @@ _STRIP = " \t\n\r\v\f\x1c\x1d\x1e\x1f\x85\xa0\u2028\u2029\ufeff\u200b"
 # copy-paste accident: Twitter would answer 401 with no further clue.
 _FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _TOKEN_USER_ID = re.compile(r"(\d+)-")
+# Only a plausible screen name is ever quoted in a message: a value pasted into the wrong
+# field (a secret, say) must not be echoed back as "the account's name".
+_SAFE_NAME = re.compile(r"@?\w{1,50}", re.ASCII)
 
 #: Canonical field name -> the names accepted for it on input.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -55,18 +59,20 @@ SECRET_FIELDS = frozenset({"consumer_secret", "access_token_secret", "oauth_toke
 
 
 def _required(value: object) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
     if not isinstance(value, str):
         raise PydanticCustomError(
-            "not_a_string", "must be a string, not {type}", {"type": type(value).__name__}
+            "not_a_string",
+            "must be a string, not {type}",
+            {"type": "null" if value is None else type(value).__name__},
         )
     value = value.strip(_STRIP)
     if not value:
         raise PydanticCustomError("empty", "is empty")
     if _FORBIDDEN.search(value):
         raise PydanticCustomError(
-            "inner_whitespace",
-            "contains a space, line break or control character inside the value;"
-            " copy it again from the developer portal",
+            "inner_whitespace", "contains a space, line break or control character"
         )
     return value
 
@@ -74,9 +80,6 @@ def _required(value: object) -> str:
 def _optional(value: object) -> str | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        # Twitter's own JSON gives user ids as numbers; keep them exact as digits.
-        value = str(value)
     if isinstance(value, str) and not value.strip(_STRIP):
         return None
     return _required(value)
@@ -92,14 +95,37 @@ def _screen_name(value: object) -> str | None:
 _Str = Annotated[str, BeforeValidator(_required)]
 _Secret = Annotated[SecretStr, BeforeValidator(_required)]
 _OptStr = Annotated[str | None, BeforeValidator(_optional)]
+_ScreenName = Annotated[str | None, BeforeValidator(_screen_name)]
 
 
 def _aliases(name: str) -> Any:
     return Field(validation_alias=AliasChoices(*ALIASES[name]))
 
 
-class _Model(BaseModel):
-    """Shared configuration; turns pydantic's errors into `CredentialsError`."""
+class _Frozen:
+    """Refuse attribute changes without pydantic's error, which would quote the new value."""
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        self._refuse(name)
+
+    def __delattr__(self, name: str) -> NoReturn:
+        self._refuse(name)
+
+    def _refuse(self, name: str) -> NoReturn:
+        kind = type(self).__name__
+        msg = (
+            f"{kind} is immutable: cannot change {name!r};"
+            " make a changed copy with .model_copy(update={...})"
+        )
+        raise AttributeError(msg)
+
+
+class _Model(_Frozen, BaseModel):
+    """Shared configuration; turns pydantic's errors into `CredentialsError`.
+
+    Each entry point raises outside its ``except`` block, so that the `ValidationError`
+    does not ride along as ``__context__`` (where traceback tools would still find it).
+    """
 
     model_config = ConfigDict(
         frozen=True,
@@ -111,8 +137,10 @@ class _Model(BaseModel):
     def __init__(self, /, **data: Any) -> None:
         try:
             super().__init__(**data)
+            return
         except ValidationError as exc:
-            raise credentials_error(exc, type(self).__name__, data) from None
+            error = credentials_error(exc, type(self).__name__, data, fields=_fields(self))
+        raise error from None
 
     # Tell pydantic this __init__ only wraps the base one, so nested validation (an Account
     # inside an AccountList) stays in pydantic-core instead of calling back into Python.
@@ -123,21 +151,50 @@ class _Model(BaseModel):
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
-            raise credentials_error(exc, cls.__name__, obj) from None
+            error = credentials_error(exc, cls.__name__, obj, fields=_fields(cls))
+        raise error from None
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
         try:
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as exc:
-            raise credentials_error(exc, cls.__name__, None) from None
+            data = _loads_or_none(json_data)
+            error = credentials_error(exc, cls.__name__, data, fields=_fields(cls))
+        raise error from None
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
         try:
             return super().model_validate_strings(obj, **kwargs)
         except ValidationError as exc:
-            raise credentials_error(exc, cls.__name__, obj) from None
+            error = credentials_error(exc, cls.__name__, obj, fields=_fields(cls))
+        raise error from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the model; unlike pydantic's, the ``update`` values are validated too.
+
+        Raises:
+            CredentialsError: an updated value is invalid.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        for key, value in update.items():
+            fields[key if key in fields else CANONICAL.get(key, key)] = value
+        return type(self).model_validate(fields)
+
+
+def _fields(model: BaseModel | type[BaseModel]) -> Collection[str]:
+    return type(model).model_fields if isinstance(model, BaseModel) else model.model_fields
+
+
+def _loads_or_none(json_data: str | bytes | bytearray) -> Any:
+    """The parsed JSON, only to look for misspelled keys in a message; None if it is broken."""
+    try:
+        return json.loads(json_data)
+    except (ValueError, RecursionError):
+        return None
 
 
 class App(_Model):
@@ -147,7 +204,7 @@ class App(_Model):
     consumer_secret: _Secret = _aliases("consumer_secret")
 
     @field_serializer("consumer_secret", when_used="json")
-    def _reveal(self, value: SecretStr) -> str:
+    def _reveal_secrets(self, value: SecretStr) -> str:
         return value.get_secret_value()
 
 
@@ -158,11 +215,11 @@ class Account(_Model):
     consumer_secret: _Secret = _aliases("consumer_secret")
     access_token: _Str = _aliases("access_token")
     access_token_secret: _Secret = _aliases("access_token_secret")
-    screen_name: Annotated[str | None, BeforeValidator(_screen_name)] = None
+    screen_name: _ScreenName = None
     user_id: _OptStr = None
 
     @field_serializer("consumer_secret", "access_token_secret", when_used="json")
-    def _reveal(self, value: SecretStr) -> str:
+    def _reveal_secrets(self, value: SecretStr) -> str:
         return value.get_secret_value()
 
     @model_validator(mode="after")
@@ -170,11 +227,7 @@ class Account(_Model):
         if self.user_id is not None:
             match = _TOKEN_USER_ID.match(self.access_token)
             if match and match.group(1) != self.user_id:
-                raise PydanticCustomError(
-                    "user_id_mismatch",
-                    "user_id does not match the access token, which starts with its"
-                    " account's user id; the values belong to different accounts",
-                )
+                raise PydanticCustomError("user_id_mismatch", "user_id does not match")
         return self
 
     @property
@@ -195,10 +248,10 @@ class Account(_Model):
 
 
 def _normalize_name(name: str) -> str:
-    return name.strip().removeprefix("@").casefold()
+    return name.strip(_STRIP).removeprefix("@").casefold()
 
 
-class AccountList(RootModel[list[Account]]):
+class AccountList(_Frozen, RootModel[list[Account]]):
     """Several accounts, as in the guide's multi-account JSON list.
 
     Supports ``len()``, iteration, and ``accounts[i]`` by index or
@@ -207,14 +260,16 @@ class AccountList(RootModel[list[Account]]):
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    def __init__(self, root: Any = None, /, **data: Any) -> None:
+    def __init__(self, root: Any = (), /, **data: Any) -> None:
         try:
             if data:
                 super().__init__(**data)
             else:
-                super().__init__(root)
+                super().__init__(list(root) if isinstance(root, tuple) else root)
+            return
         except ValidationError as exc:
-            raise credentials_error(exc, type(self).__name__, root) from None
+            error = credentials_error(exc, type(self).__name__, root)
+        raise error from None
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
@@ -223,20 +278,40 @@ class AccountList(RootModel[list[Account]]):
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
-            raise credentials_error(exc, cls.__name__, obj) from None
+            error = credentials_error(exc, cls.__name__, obj)
+        raise error from None
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
         try:
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as exc:
-            raise credentials_error(exc, cls.__name__, None) from None
+            error = credentials_error(exc, cls.__name__, _loads_or_none(json_data))
+        raise error from None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the list; unlike pydantic's, an updated ``root`` is validated too.
+
+        Raises:
+            CredentialsError: an account in the update is invalid, or two are the same.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        return type(self)(update.get("root", self.root))
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_strings(obj, **kwargs)
+        except ValidationError as exc:
+            error = credentials_error(exc, cls.__name__, obj)
+        raise error from None
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> Self:
         duplicate = find_duplicate(self.root)
         if duplicate is not None:
-            raise PydanticCustomError("duplicate_account", duplicate)
+            raise PydanticCustomError("duplicate_account", "{detail}", {"detail": duplicate})
         return self
 
     def __iter__(self) -> Iterator[Account]:  # type: ignore[override]
@@ -269,80 +344,155 @@ def find_duplicate(accounts: Sequence[Account]) -> str | None:
         first = tokens.setdefault(account.access_token, index)
         if first != index:
             return (
-                f"accounts [{first}] and [{index}] have the same access token; remove one of them"
+                f"accounts [{first}] and [{index}] have the same access token;"
+                " keep only one of them"
             )
         if account.screen_name is not None:
             first = names.setdefault(account.screen_name.casefold(), index)
             if first != index:
                 return (
                     f"accounts [{first}] and [{index}] have the same screen name"
-                    f" @{account.screen_name}; remove one of them"
+                    f" @{account.screen_name}; keep only one of them"
                 )
     return None
+
+
+def _app_of(value: object) -> object:
+    return value.app if isinstance(value, Account) else value
 
 
 class PendingAuthorization(_Model):
     """The state between the two halves of the PIN flow; save it to finish elsewhere."""
 
-    auth_url: str
-    oauth_token: str
-    oauth_token_secret: SecretStr
-    app: App
-    api_base: str | None = None
+    auth_url: _Str
+    oauth_token: _Str
+    oauth_token_secret: _Secret
+    app: Annotated[App, BeforeValidator(_app_of)]
+    api_base: _OptStr = None
 
     @field_serializer("oauth_token_secret", when_used="json")
-    def _reveal(self, value: SecretStr) -> str:
+    def _reveal_secrets(self, value: SecretStr) -> str:
         return value.get_secret_value()
 
 
 # --- error messages --------------------------------------------------------------------
 
-_HOW_TO_FIX = {
-    "consumer_key": "the app's API Key, from the developer portal's Keys and tokens page",
-    "consumer_secret": "the app's API Key Secret, from the developer portal",
-    "access_token": "the account's Access Token (oauth_token)",
-    "access_token_secret": "the account's Access Token Secret (oauth_token_secret)",
+_WHAT = {
+    "consumer_key": "the app's API Key (consumer key), from the developer portal's Keys and"
+    " tokens page",
+    "consumer_secret": "the app's API Key Secret (consumer secret), from the developer portal's"
+    " Keys and tokens page",
+    "access_token": "the account's Access Token (oauth_token), from the developer portal"
+    " or `twcreds authorize`",
+    "access_token_secret": "the account's Access Token Secret (oauth_token_secret), from the"
+    " developer portal or `twcreds authorize`",
+    "screen_name": "the account's screen name",
+    "user_id": "the account's numeric user id",
 }
 
 
-def did_you_mean(record: Mapping[str, Any], missing: str) -> str | None:
-    """Name an unknown key of ``record`` that looks like a misspelling of ``missing``."""
-    unknown = [k for k in record if isinstance(k, str) and k not in CANONICAL]
-    wanted = dict.fromkeys(ALIASES.get(missing, (missing,)), missing)
-    for key in unknown:
-        folded = key.strip().lower().replace("-", "_").replace(" ", "_")
-        close = difflib.get_close_matches(folded, wanted, n=1, cutoff=0.75)
-        if close:
-            return f"found {key!r}: did you mean {missing!r}?"
+def _fix(field: str, verb: str) -> str:
+    if field in _WHAT:
+        return f"{verb} {_WHAT[field]}"
+    # The rest are PendingAuthorization's, which only a new request token can mend.
+    return "start the authorization again"
+
+
+def _closest_field(key: str) -> str | None:
+    """The canonical field an unknown key most likely misspells, if any is close enough."""
+    folded = key.strip().lower().replace("-", "_").replace(" ", "_")
+    best, score = None, 0.0
+    for alias, name in CANONICAL.items():
+        ratio = difflib.SequenceMatcher(None, folded, alias).ratio()
+        if ratio > score:
+            best, score = name, ratio
+    return best if score >= 0.75 else None
+
+
+def did_you_mean(
+    record: Mapping[str, Any],
+    missing: str,
+    names: Mapping[str, str] | None = None,
+) -> str | None:
+    """Name an unknown key of ``record`` that looks like a misspelling of ``missing``.
+
+    Args:
+        record: the raw input.
+        missing: the canonical name of the missing field.
+        names: input key -> the source's own name for it (``TWITTER_ACCES_TOKEN``), if any.
+    """
+    names = names or {}
+    for key in record:
+        if isinstance(key, str) and key not in CANONICAL and _closest_field(key) == missing:
+            return f"found {names.get(key, key)!r}: did you mean {names.get(missing, missing)!r}?"
     return None
 
 
-def describe_error(error: Mapping[str, Any], record: object = None) -> tuple[str, str]:
-    """Turn one pydantic error into (field, message); the message never holds the value."""
-    loc = [part for part in error.get("loc", ()) if isinstance(part, str)]
-    field = CANONICAL.get(loc[-1], loc[-1]) if loc else ""
+def describe_error(
+    error: Mapping[str, Any],
+    record: object = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    fields: Collection[str] = (),
+) -> str:
+    """Turn one pydantic error into a message that never holds the value.
+
+    Args:
+        error: one item of ``ValidationError.errors()``, its ``loc`` relative to the record.
+        record: the raw input of the record, to look for misspelled keys.
+        names: input or canonical key -> the source's own name for it, for the message.
+        fields: the model's own field names, which are not aliases even when they look
+            like one (`PendingAuthorization.oauth_token`).
+    """
+    names = names or {}
+    path = [part for part in error.get("loc", ()) if isinstance(part, str)]
     kind = error.get("type", "")
+    if kind == "user_id_mismatch":
+        path = ["user_id"]
+    key = path[-1] if path else ""
+    field = key if len(path) == 1 and key in fields else CANONICAL.get(key, key)
+    shown = names.get(key) or names.get(field) or ".".join(path)
     if kind == "missing":
-        hint = did_you_mean(record, field) if isinstance(record, Mapping) else None
-        fix = hint or f"add it: {_HOW_TO_FIX.get(field, 'see the README')}"
-        return field, f"{field} is missing; {fix}"
+        hint = did_you_mean(record, field, names) if isinstance(record, Mapping) else None
+        return f"{shown} is missing; " + (hint or _fix(field, "add it:"))
+    if kind == "empty":
+        return f"{shown} is empty; " + _fix(field, "fill in")
+    if kind == "not_a_string":
+        return f"{shown} {error.get('msg', 'must be a string')}; write the value as a string"
+    if kind == "inner_whitespace":
+        return (
+            f"{shown} contains a space, line break or control character inside the value;"
+            " copy it again from the developer portal"
+        )
+    if kind == "user_id_mismatch":
+        return (
+            f"{shown} does not match the access token, which starts with its account's user id"
+            " and a '-'; the two belong to different accounts: copy both from the same account"
+        )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return field, "must be an object of credentials (a JSON object with named values)"
+        where = f"{shown} " if path else ""
+        return f"{where}must be an object of credentials (a JSON object with named values)"
     if kind == "list_type":
-        return field, "must be a list of accounts"
-    if kind == "string_type":
-        return field, f"{field or 'value'} must be a string"
-    name = loc[-1] if loc else "value"
-    return field, f"{name} {error.get('msg', 'is invalid')}" if loc else error.get("msg", "")
+        return "must be a list of accounts"
+    if kind == "json_invalid":
+        detail = error.get("msg", "")
+        return f"is not valid JSON ({detail}); fix it, or check it with `python -m json.tool`"
+    if kind == "duplicate_account":
+        return str(error.get("msg", ""))
+    message = str(error.get("msg", "is invalid"))
+    return f"{shown} is invalid: {message}" if path else message
 
 
-def credentials_error(exc: ValidationError, where: str, data: object) -> CredentialsError:
+def credentials_error(
+    exc: ValidationError, where: str, data: object, *, fields: Collection[str] = ()
+) -> CredentialsError:
     """Build one `CredentialsError` from a pydantic ``ValidationError``.
 
     Args:
         exc: the error; its inputs are never read.
-        where: what to name first, e.g. a file name or ``"Account"``.
+        where: what to name first, e.g. ``"Account"``.
         data: the raw input, used only to look for misspelled keys and screen names.
+        fields: the model's own field names (see `describe_error`).
     """
     parts = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
@@ -351,16 +501,18 @@ def credentials_error(exc: ValidationError, where: str, data: object) -> Credent
         prefix = ""
         if loc and isinstance(loc[0], int):
             index = loc[0]
-            record = data[index] if isinstance(data, list) and index < len(data) else None
-            prefix = f"[{index}]" + _name_suffix(record) + ": "
-        _, message = describe_error(error, record)
-        parts.append(prefix + message)
+            items = data if isinstance(data, Sequence) and not isinstance(data, str) else None
+            record = items[index] if items is not None and index < len(items) else None
+            prefix = f"[{index}]{name_suffix(record)}: "
+            error = {**error, "loc": loc[1:]}
+        parts.append(prefix + describe_error(error, record, fields=fields))
     return CredentialsError(f"{where}: " + "; ".join(parts))
 
 
-def _name_suffix(record: object) -> str:
+def name_suffix(record: object) -> str:
+    """`` (@name)`` for a raw record with a plausible screen name, else ``""``."""
     if isinstance(record, Mapping):
         name = record.get("screen_name")
-        if isinstance(name, str) and name.strip() and not _FORBIDDEN.search(name.strip()):
-            return f" (@{name.strip().removeprefix('@')})"
+        if isinstance(name, str) and _SAFE_NAME.fullmatch(name.strip(_STRIP)):
+            return f" (@{name.strip(_STRIP).removeprefix('@')})"
     return ""

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -31,6 +31,7 @@ from twcreds.models import (
     App,
     describe_error,
     find_duplicate,
+    name_suffix,
 )
 
 __all__ = [
@@ -50,9 +51,13 @@ MAX_FILE_SIZE = 16 * 1024 * 1024
 #: JSON nested deeper than this is refused before the parser recurses.
 MAX_JSON_DEPTH = 64
 
-_ACCOUNTS: TypeAdapter[list[Account]] = TypeAdapter(list[Account])
+_FORMATS: tuple[str, ...] = get_args(Format)
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
-_CONSUMER_FIELDS = ("consumer_key", "consumer_secret")
+# Only keys of ours are quoted in messages: any other could be a value pasted as a key.
+_KNOWN_KEYS = frozenset({*CANONICAL, "app", "accounts"})
+_CONSUMER_KEYS = frozenset(ALIASES["consumer_key"] + ALIASES["consumer_secret"])
+_TOKEN_FIELDS = ("access_token", "access_token_secret")
+_ACCOUNTS_ADAPTER: TypeAdapter[list[Account]] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class Record:
         names: input or canonical key -> the source's own name for it (``"TWITTER_ACCESS_TOKEN"``).
     """
 
-    data: Mapping[str, Any]
+    data: Any = field(repr=False)  # the values, secrets included
     where: str
     places: Mapping[str, str] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
@@ -87,6 +92,8 @@ class Parsed:
 def read_bytes(path: Path) -> bytes:
     """Read a credentials file, refusing anything that is not a regular, sane-sized file.
 
+    Warns with `InsecurePermissionsWarning` if other users may read or write it.
+
     Raises:
         CredentialsNotFoundError: the file does not exist.
         CredentialsError: it cannot be read, is not a regular file, or is too large.
@@ -103,6 +110,9 @@ def read_bytes(path: Path) -> bytes:
         raise CredentialsError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot open it ({exc.strerror or type(exc).__name__})"
+        raise CredentialsError(msg) from None
+    except ValueError:  # os.open's answer to a NUL character in the path
+        msg = f"{path!r}: a path cannot contain a NUL character; check where it comes from"
         raise CredentialsError(msg) from None
     try:
         info = os.fstat(fd)
@@ -145,7 +155,7 @@ def _caller_stacklevel() -> int:
     """The stack level of the first frame outside twcreds, so warnings point at user code."""
     frame = sys._getframe(1)
     level = 1
-    package = os.path.dirname(__file__)
+    package = os.path.dirname(__file__) + os.sep
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
@@ -167,8 +177,10 @@ def decode(data: bytes, label: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        msg = f"{label}:{line}: is not valid UTF-8; save the file as UTF-8"
-        raise CredentialsError(msg) from None
+    # Raised outside the handler: the UnicodeDecodeError holds the whole file, secrets too,
+    # and must not ride along as __context__.
+    msg = f"{label}:{line}: is not valid UTF-8; save the file as UTF-8"
+    raise CredentialsError(msg) from None
 
 
 def guess_format(path: Path, text: str) -> Format:
@@ -178,8 +190,7 @@ def guess_format(path: Path, text: str) -> Format:
         return "json"
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith(("{", "[")):
+    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         return "json"
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if lines and all(_ENV_LINE.match(ln) for ln in lines):
@@ -188,6 +199,12 @@ def guess_format(path: Path, text: str) -> Format:
 
 
 # --- JSON ------------------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -199,12 +216,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateKey(key)
             seen.add(key)
     return result
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 def _json_depth_exceeded(text: str) -> int | None:
@@ -236,79 +247,109 @@ def _json_depth_exceeded(text: str) -> int | None:
 
 
 def read_json(text: str, label: str) -> Parsed:
-    """Parse the three JSON shapes: an account, a list of accounts, or an app with accounts."""
+    """Parse the three JSON shapes: an account, a list of accounts, or an app with accounts.
+
+    Raises:
+        CredentialsError: the text is empty, not JSON (the message gives line and column),
+            or not one of the three shapes.
+    """
     if not text.strip():
         raise CredentialsError(f"{label}: is empty; no accounts in it")
     deep = _json_depth_exceeded(text)
     if deep is not None:
         msg = f"{label}:{deep}: JSON nested more than {MAX_JSON_DEPTH} levels deep; not credentials"
         raise CredentialsError(msg)
+    # Errors are raised outside the handlers: a JSONDecodeError holds the whole text,
+    # secrets too, and must not ride along as __context__.
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as exc:
-        msg = f"{label}: the key {exc.key!r} appears twice in one object; keep only one"
-        raise CredentialsError(msg) from None
+        key = repr(exc.key) if exc.key in _KNOWN_KEYS else "a key"
+        msg = f"{label}: {key} appears twice in one object; keep only one"
     except json.JSONDecodeError as exc:
-        raise CredentialsError(_json_syntax_message(exc, label)) from None
-    except RecursionError:
+        msg = _json_syntax_message(exc, label)
+    except RecursionError:  # pragma: no cover - _json_depth_exceeded stops this first
         msg = f"{label}: JSON nested too deeply; not credentials"
-        raise CredentialsError(msg) from None
+    else:
+        return _json_shape(value, label)
+    raise CredentialsError(msg) from None
 
+
+def _json_shape(value: Any, label: str) -> Parsed:
     if isinstance(value, list):
-        return Parsed(label, [_json_record(item, label, i) for i, item in enumerate(value)])
+        return Parsed(label, [_json_record(item, label, "", i) for i, item in enumerate(value)])
     if isinstance(value, dict):
         if "accounts" in value or "app" in value:
             return _app_with_accounts(value, label)
         return Parsed(label, [Record(value, label)])
     msg = (
-        f"{label}: holds a JSON {type(value).__name__}; expected an account object,"
+        f"{label}: holds a JSON {_json_type(value)}; expected an account object,"
         ' a list of them, or {"app": {...}, "accounts": [...]}'
     )
     raise CredentialsError(msg)
 
 
+def _json_type(value: object) -> str:
+    names = {bool: "true/false", int: "number", float: "number", str: "string"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _line_col(doc: str, pos: int) -> tuple[int, int]:
+    line = doc.count("\n", 0, pos) + 1
+    return line, pos - (doc.rfind("\n", 0, pos) + 1) + 1
+
+
 def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
-    what = exc.msg[0].lower() + exc.msg[1:]
-    message = f"{label}:{exc.lineno}:{exc.colno}: not valid JSON: {what}"
-    if exc.msg.startswith("Expecting ',' delimiter") and exc.doc[exc.pos : exc.pos + 1] == "{":
-        message += "; add a comma between the account objects: `},` then `{`"
-    elif exc.msg.startswith("Expecting property name enclosed in double quotes"):
-        message += "; JSON needs double quotes around keys and no comma after the last value"
-    elif "Invalid control character" in exc.msg:
-        message += "; a value spans lines: put each value on one line"
-    else:
-        message += "; fix it there, or check it with `python -m json.tool FILE`"
-    return message
+    """Say where the JSON breaks and how to mend it; the text around it is never quoted."""
+    doc, pos = exc.doc, exc.pos
+    here = doc[pos : pos + 1]
+    # Where the previous token ends: a missing or extra comma belongs there, not where
+    # the parser noticed it (often the start of the next line).
+    end = len(doc[:pos].rstrip())
+    before = doc[end - 1 : end]
+    if exc.msg.startswith("Expecting ',' delimiter"):
+        line, col = _line_col(doc, end)
+        at = "at the end of" if doc[end:pos].count("\n") else f"at column {col} of"
+        return (
+            f"{label}:{line}: not valid JSON: a comma is missing {at} line {line};"
+            " JSON needs a comma after every value and every object but the last"
+        )
+    if before == "," and here in ("}", "]"):
+        line, col = _line_col(doc, end - 1)
+        return (
+            f"{label}:{line}:{col}: not valid JSON: a comma after the last value;"
+            f" remove the comma at line {line}, column {col}"
+        )
+    line, col = exc.lineno, exc.colno
+    message = f"{label}:{line}:{col}: not valid JSON: {exc.msg[0].lower()}{exc.msg[1:]}"
+    if here == "'":
+        return message + "; JSON strings need double quotes: write \"value\", not 'value'"
+    if exc.msg.startswith("Expecting property name enclosed in double quotes"):
+        return message + "; JSON needs double quotes around every key"
+    if exc.msg.startswith("Invalid control character"):
+        return message + "; a value spans lines: put each value on one line"
+    return message + "; fix it there, or check the file with `python -m json.tool FILE`"
 
 
-def _json_record(item: Any, label: str, index: int) -> Record:
-    name = item.get("screen_name") if isinstance(item, dict) else None
-    suffix = (
-        f" (@{name.strip().removeprefix('@')})" if isinstance(name, str) and name.strip() else ""
-    )
-    return Record(item, f"{label}: [{index}]{suffix}")
+def _json_record(item: Any, label: str, section: str, index: int) -> Record:
+    return Record(item, f"{label}: {section}[{index}]{name_suffix(item)}")
 
 
 def _app_with_accounts(value: dict[str, Any], label: str) -> Parsed:
     app = value.get("app")
     accounts = value.get("accounts", [])
     if app is not None and not isinstance(app, dict):
-        raise CredentialsError(
-            f'{label}: "app" must be an object with consumer_key and consumer_secret'
-        )
+        msg = f'{label}: "app" must be an object with consumer_key and consumer_secret'
+        raise CredentialsError(msg)
     if not isinstance(accounts, list):
         raise CredentialsError(f'{label}: "accounts" must be a list of account objects')
     records = []
     for index, item in enumerate(accounts):
-        record = _json_record(item, f"{label}: accounts", index)
-        if app is not None and isinstance(item, dict):
-            inherited = {
-                name: app[key]
-                for name in _CONSUMER_FIELDS
-                for key in ALIASES[name]
-                if key in app and not any(alias in item for alias in ALIASES[name])
-            }
-            record = Record({**inherited, **item}, record.where)
+        record = _json_record(item, label, "accounts", index)
+        # All or nothing: half an app's pair mixed with half another's signs every
+        # request wrongly, so an account naming either consumer value keeps its own.
+        if app is not None and isinstance(item, dict) and not _CONSUMER_KEYS & item.keys():
+            record = Record({**app, **item}, record.where)
         records.append(record)
     app_record = Record(app, f"{label}: app") if app is not None else None
     return Parsed(label, records, app_record)
@@ -320,7 +361,11 @@ _LINE_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token
 
 
 def read_lines(text: str, label: str) -> Parsed:
-    """Read the guide's 4-line file (or a 2-line app file): one value per non-blank line."""
+    """Read the guide's 4-line file (or a 2-line app file): one value per non-blank line.
+
+    Raises:
+        CredentialsError: the file is empty, or has neither 4 nor 2 non-blank lines.
+    """
     numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip(" \t\ufeff")]
     if not numbered:
         raise CredentialsError(f"{label}: is empty; no accounts in it")
@@ -331,12 +376,10 @@ def read_lines(text: str, label: str) -> Parsed:
             " or 2 for an app (consumer key and secret)"
         )
         raise CredentialsError(msg)
-    data = {name: value for name, (_, value) in zip(_LINE_FIELDS, numbered, strict=True)}
-    places = {name: f"{label}:{n}" for name, (n, _) in zip(_LINE_FIELDS, numbered, strict=True)}
-    names = {
-        name: f"line {n} ({name.replace('_', ' ')})"
-        for name, (n, _) in zip(_LINE_FIELDS, numbered, strict=True)
-    }
+    fields = list(zip(_LINE_FIELDS, numbered, strict=False))
+    data = {name: value for name, (_, value) in fields}
+    places = {name: f"{label}:{n}" for name, (n, _) in fields}
+    names = {name: name.replace("_", " ") for name, _ in fields}
     record = Record(data, label, places, names)
     if len(numbered) == 2:
         return Parsed(label, [], app=record)
@@ -351,71 +394,95 @@ def _env_keys(prefix: str) -> dict[str, str]:
     return {f"{prefix}{alias.upper()}": alias for alias in CANONICAL}
 
 
-def read_env(text: str, label: str, prefix: str) -> Parsed:
-    """Read a dotenv file with python-dotenv's parser; ``os.environ`` is neither read nor set.
-
-    Raises:
-        CredentialsError: a line cannot be parsed, or no ``{prefix}*`` value is defined.
-    """
-    parsed = _read_env(text, label, prefix)
-    if parsed is None:
-        msg = f"{label}: defines no {prefix}* credentials; set {prefix}CONSUMER_KEY and the rest"
-        raise CredentialsError(msg)
-    return parsed
-
-
-def _read_env(text: str, label: str, prefix: str) -> Parsed | None:
-    """Read a dotenv file, or None if it defines no ``{prefix}*`` value.
-
-    python-dotenv's parser is used directly rather than ``dotenv_values`` because it keeps
-    each binding's line, so a message can say ``.env:4``; values are taken literally
-    (no ``${VAR}`` interpolation, which would read the process environment).
-    """
-    from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
-
+def _env_record(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> Record:
+    """A record from ``{prefix}*`` variables; unknown ones are kept only as spelling hints."""
     wanted = _env_keys(prefix)
-    data: dict[str, Any] = {}
-    places: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
-        if binding.error:
-            msg = f"{label}:{line}: cannot parse this line; write it as NAME=value"
-            raise CredentialsError(msg)
-        if binding.key is None or binding.key not in wanted:
-            continue
-        key = wanted[binding.key]
-        data[key] = binding.value if binding.value is not None else ""
-        places[key] = f"{label}:{line}"
-        names[key] = names[CANONICAL[key]] = binding.key
-    for key in CANONICAL:
-        names.setdefault(key, f"{prefix}{key.upper()}")
-    if not data:
-        return None
-    return _env_parsed(label, Record(data, label, places, names))
-
-
-def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
-    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``; None if none is set."""
-    wanted = _env_keys(prefix)
-    data = {key: environ[var] for var, key in wanted.items() if var in environ}
-    if not data:
-        return None
-    names = {key: var for var, key in wanted.items() if var in environ}
-    for key in CANONICAL:
-        names.setdefault(key, f"{prefix}{key.upper()}")
-    places = {key: f"environment variable {names[key]}" for key in data}
-    return _env_parsed("the environment", Record(data, "the environment", places, names))
+    data: dict[str, str] = {}
+    names = {key: f"{prefix}{key.upper()}" for key in CANONICAL}
+    where: dict[str, str] = {}
+    for var, value in values.items():
+        key = wanted.get(var)
+        if key is None:
+            rest = var[len(prefix) :].lower()
+            # A mis-cased known name must stay unknown to validation; the mark keeps it so.
+            key = f"?{rest}" if rest in CANONICAL else rest
+        else:
+            names[CANONICAL[key]] = var
+        data[key] = value
+        names[key] = var
+        where[key] = places[var]
+    return Record(data, label, where, names)
 
 
 def _env_parsed(label: str, record: Record) -> Parsed:
-    has_token = any(CANONICAL[k] in ("access_token", "access_token_secret") for k in record.data)
-    if has_token:
+    if any(CANONICAL.get(key) in _TOKEN_FIELDS for key in record.data):
         return Parsed(label, [record])
     return Parsed(label, [], app=record)
 
 
+def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
+    wanted = _env_keys(prefix)
+    return any(var in wanted and (blank_ok or value.strip()) for var, value in values.items())
+
+
+def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Parsed | None:
+    """Read a dotenv file with python-dotenv's parser; ``os.environ`` is neither read nor set.
+
+    python-dotenv's parser is used directly rather than ``dotenv_values`` because it keeps
+    each binding's line, so a message can say ``.env:4``; values are taken literally
+    (no ``${VAR}`` interpolation, which would read the process environment).
+
+    Returns:
+        The records, or None if the file defines no ``{prefix}*`` credential (with
+        ``blank_ok=False``, none with a value).
+
+    Raises:
+        CredentialsError: a line that mentions ``prefix`` cannot be parsed.
+    """
+    from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
+
+    values: dict[str, str] = {}
+    places: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
+        if binding.error:
+            # Like python-dotenv, skip lines it cannot parse, unless one may be ours.
+            if prefix in binding.original.string:
+                msg = f"{label}:{line}: cannot parse this line; write it as {prefix}NAME=value"
+                raise CredentialsError(msg)
+            continue
+        if binding.key is not None and binding.key.startswith(prefix):
+            values[binding.key] = binding.value or ""
+            places[binding.key] = f"{label}:{line}"
+    if not _defines(values, prefix, blank_ok=blank_ok):
+        return None
+    return _env_parsed(label, _env_record(label, values, places, prefix))
+
+
+def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
+    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
+
+    Returns:
+        The records, or None if no ``{prefix}*`` credential has a value.
+    """
+    values = {var: value for var, value in environ.items() if var.startswith(prefix)}
+    if not _defines(values, prefix, blank_ok=False):
+        return None
+    label = "the environment"
+    places = dict.fromkeys(values, label)
+    return _env_parsed(label, _env_record(label, values, places, prefix))
+
+
 # --- validation ------------------------------------------------------------------------
+
+
+def _accounts_adapter() -> TypeAdapter[list[Account]]:
+    global _ACCOUNTS_ADAPTER
+    if _ACCOUNTS_ADAPTER is None:  # built on first use: it costs milliseconds at import
+        _ACCOUNTS_ADAPTER = TypeAdapter(list[Account])
+    return _ACCOUNTS_ADAPTER
 
 
 def validate_records(parsed: Parsed) -> AccountList:
@@ -425,54 +492,60 @@ def validate_records(parsed: Parsed) -> AccountList:
         CredentialsError: a value is missing or malformed, there are no accounts, or two
             accounts are the same.
     """
+    if parsed.app is not None:
+        validate_app(parsed.app)
     records = parsed.records
     if not records:
         if parsed.app is not None:
+            names = parsed.app.names
+            token = names.get("access_token", "the access token")
+            secret = names.get("access_token_secret", "the access token secret")
             msg = (
                 f"{parsed.label}: holds only an app's consumer key and secret, no account;"
-                " add the access token and secret, or run `twcreds authorize` to authorize one"
+                f" add {token} and {secret}, or run `twcreds authorize` to authorize one"
             )
             raise CredentialsError(msg)
-        raise CredentialsError(f"{parsed.label}: no accounts in it")
+        raise CredentialsError(f"{parsed.label}: no accounts in it; add at least one")
     try:
-        accounts = _ACCOUNTS.validate_python([record.data for record in records])
+        accounts = _accounts_adapter().validate_python([record.data for record in records])
     except ValidationError as exc:
-        raise _located_error(exc, records) from None
-    duplicate = find_duplicate(accounts)
-    if duplicate is not None:
-        raise CredentialsError(f"{parsed.label}: {duplicate}")
-    return AccountList(accounts)
+        error = _located_error(exc, records)
+    else:
+        duplicate = find_duplicate(accounts)
+        if duplicate is None:
+            return AccountList.model_construct(accounts)
+        error = CredentialsError(f"{parsed.label}: {duplicate}")
+    raise error from None
 
 
 def validate_app(record: Record) -> App:
-    """Validate an app section, a 2-line file, or the consumer half of an account record."""
+    """Validate an app section, a 2-line file, or the consumer half of an account record.
+
+    Raises:
+        CredentialsError: the consumer key or secret is missing or malformed.
+    """
     try:
         return App.__pydantic_validator__.validate_python(record.data)  # type: ignore[no-any-return]
     except ValidationError as exc:
-        raise _located_error(exc, [record], indexed=False) from None
+        error = _located_error(exc, [record], indexed=False)
+    raise error from None
 
 
 def _located_error(
     exc: ValidationError, records: Sequence[Record], *, indexed: bool = True
 ) -> CredentialsError:
+    """One message for every error: ``<place>: <what>; <how to fix>``, joined by ``; ``."""
     parts: list[str] = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = list(error.get("loc", ()))
-        index = loc.pop(0) if indexed and loc and isinstance(loc[0], int) else 0
-        record = records[index] if isinstance(index, int) and index < len(records) else records[0]
+        loc = error["loc"]
+        record = records[loc[0]] if indexed and isinstance(loc[0], int) else records[0]
+        if indexed:
+            loc = loc[1:]
         key = loc[0] if loc and isinstance(loc[0], str) else None
-        if not isinstance(record.data, Mapping):
-            parts.append(f"{record.where}: must be an object of credentials, not a list or value")
-            continue
-        canonical = CANONICAL.get(key, key) if key else None
-        _, message = describe_error({**error, "loc": tuple(loc)}, record.data)
-        if canonical is not None:
-            shown = record.names.get(key or "", record.names.get(canonical, key or ""))
-            for original in {key, canonical}:
-                if original and message.startswith(original):
-                    message = shown + message[len(original) :]
-                    break
-        place = record.places.get(key or "", record.where) if key else record.where
+        if error["type"] == "user_id_mismatch":
+            key = "user_id"
+        place = record.places.get(key, record.where) if key else record.where
+        message = describe_error({**error, "loc": loc}, record.data, record.names)
         parts.append(f"{place}: {message}")
     return CredentialsError("; ".join(parts))
 
@@ -487,52 +560,84 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_config_dir()) / "twcreds" / "accounts.json"
 
 
+def _check_format(format: str | None) -> None:
+    if format is not None and format not in _FORMATS:
+        msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
+        raise CredentialsError(msg)
+
+
 def read_source(
     source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_"
 ) -> Parsed:
-    """Read a file of any format into records, without validating them."""
-    path = Path(os.fspath(source))
+    """Read a file of any format into records, without validating them.
+
+    Raises:
+        CredentialsNotFoundError: the file does not exist.
+        CredentialsError: it cannot be read or parsed.
+    """
+    _check_format(format)
+    path = Path(os.fspath(source)).expanduser()
     label = str(path)
     text = decode(read_bytes(path), label)
     fmt = format or guess_format(path, text)
     if fmt == "json":
         return read_json(text, label)
     if fmt == "env":
-        return read_env(text, label, prefix)
-    if fmt == "lines":
-        return read_lines(text, label)
-    raise CredentialsError(f"unknown format {fmt!r}; use 'json', 'lines' or 'env'")
+        parsed = read_env(text, label, prefix)
+        if parsed is None:
+            msg = (
+                f"{label}: defines no {prefix}* credentials;"
+                f" set {prefix}CONSUMER_KEY, {prefix}CONSUMER_SECRET, {prefix}ACCESS_TOKEN"
+                f" and {prefix}ACCESS_TOKEN_SECRET, or pass the prefix it uses (prefix=...)"
+            )
+            raise CredentialsError(msg)
+        return parsed
+    return read_lines(text, label)
 
 
-def find_source(*, prefix: str = "TWITTER_", environ: Mapping[str, str] | None = None) -> Parsed:
+def find_source(
+    *,
+    format: Format | None = None,
+    prefix: str = "TWITTER_",
+    environ: Mapping[str, str] | None = None,
+) -> Parsed:
     """Follow the default chain; the first place holding credentials wins.
 
-    ``TWCREDS_FILE``; the ``{prefix}*`` environment variables; ``./.env`` if it defines
-    them; the user store. Raises `CredentialsNotFoundError` listing every place looked at.
+    ``TWCREDS_FILE`` (read as ``format``, if given); the ``{prefix}*`` environment
+    variables; ``./.env`` if it defines them; the user store.
+
+    Raises:
+        CredentialsNotFoundError: ``TWCREDS_FILE`` names a missing file, or nothing was
+            found anywhere (the message lists every place looked at).
+        CredentialsError: the first place found cannot be read or parsed.
     """
     env = os.environ if environ is None else environ
-    named = env.get("TWCREDS_FILE")
+    named = env.get("TWCREDS_FILE", "").strip()
     if named:
-        path = Path(named)
-        if not path.exists():
+        try:
+            return read_source(named, format=format, prefix=prefix)
+        except CredentialsNotFoundError:
+            path = Path(named).expanduser()
             msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
-            raise CredentialsNotFoundError(msg)
-        return read_source(path, prefix=prefix)
+            raise CredentialsNotFoundError(msg) from None
     from_env = read_environ(env, prefix)
     if from_env is not None:
         return from_env
     dotenv = Path(".env")
     if dotenv.is_file():
-        found = _read_env(decode(read_bytes(dotenv), str(dotenv)), str(dotenv), prefix)
+        label = str(dotenv)
+        found = read_env(decode(read_bytes(dotenv), label), label, prefix, blank_ok=False)
         if found is not None:
             return found
     store = default_store_path()
-    if store.exists():
+    try:
         return read_source(store, format="json", prefix=prefix)
+    except CredentialsNotFoundError:
+        pass
     msg = (
-        "no Twitter credentials found; looked at: TWCREDS_FILE (not set), "
-        f"environment variables {prefix}CONSUMER_KEY etc. (not set), "
-        f"{Path.cwd() / '.env'} (no {prefix}* values), {store} (no such file). "
+        "no Twitter credentials found; looked at: TWCREDS_FILE (not set); "
+        f"the environment ({prefix}CONSUMER_KEY, {prefix}ACCESS_TOKEN, ... not set); "
+        f"{Path.cwd() / '.env'} (no {prefix}* values); {store} (no such file). "
         "Pass a file, set TWCREDS_FILE, or run `twcreds authorize` to create the store"
     )
     raise CredentialsNotFoundError(msg)
@@ -540,7 +645,8 @@ def find_source(*, prefix: str = "TWITTER_", environ: Mapping[str, str] | None =
 
 def _parse(source: StrPath | None, format: Format | None, prefix: str) -> Parsed:
     if source is None:
-        return find_source(prefix=prefix)
+        _check_format(format)
+        return find_source(format=format, prefix=prefix)
     return read_source(source, format=format, prefix=prefix)
 
 
@@ -552,7 +658,8 @@ def load_accounts(
     Args:
         source: a JSON, lines or .env file; None follows ``TWCREDS_FILE``, the environment,
             ``./.env`` and the user store, in that order.
-        format: ``"json"``, ``"lines"`` or ``"env"``; None guesses from the name or content.
+        format: ``"json"``, ``"lines"`` or ``"env"``; None takes it from the file name,
+            else from the content. With no source it applies to ``TWCREDS_FILE`` only.
         prefix: the variable prefix for .env files and the environment.
 
     Raises:
@@ -568,21 +675,29 @@ def select_account(
     label: str,
     environ: Mapping[str, str] | None = None,
 ) -> Account:
-    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the only one."""
+    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the only one.
+
+    Raises:
+        CredentialsError: no account matches, or there are several and no choice.
+        TypeError: ``account`` is neither a screen name nor an index.
+    """
     env = os.environ if environ is None else environ
     names = ", ".join(a.label for a in accounts)
-    if account is None and env.get("TWCREDS_ACCOUNT"):
-        choice = env["TWCREDS_ACCOUNT"]
-        try:
-            return accounts[choice]
-        except KeyError:
-            pass
-        if choice.strip().lstrip("-").isdigit():
-            return _by_index(accounts, int(choice), label, names, "TWCREDS_ACCOUNT")
-        wanted = choice.strip().removeprefix("@")
-        msg = f"TWCREDS_ACCOUNT names @{wanted}, which is not in {label} (accounts: {names})"
-        raise CredentialsError(msg)
     if account is None:
+        choice = env.get("TWCREDS_ACCOUNT", "").strip()
+        if choice:
+            try:
+                return accounts[choice]
+            except KeyError:
+                pass
+            if re.fullmatch(r"-?\d+", choice):
+                return _by_index(accounts, int(choice), label, names, "TWCREDS_ACCOUNT")
+            wanted = choice.removeprefix("@")
+            msg = (
+                f"TWCREDS_ACCOUNT names @{wanted}, which is not in {label} (accounts: {names});"
+                " set it to one of those, or to an index"
+            )
+            raise CredentialsError(msg)
         if len(accounts) == 1:
             return accounts[0]
         msg = (
@@ -590,19 +705,27 @@ def select_account(
             " account='name' or the TWCREDS_ACCOUNT environment variable"
         )
         raise CredentialsError(msg)
-    if isinstance(account, int) and not isinstance(account, bool):
+    if isinstance(account, bool) or not isinstance(account, int | str):
+        msg = f"account must be a screen name (str) or an index (int), not {type(account).__name__}"
+        raise TypeError(msg)
+    if isinstance(account, int):
         return _by_index(accounts, account, label, names, "account")
     try:
-        return accounts[str(account)]
+        return accounts[account]
     except KeyError:
-        wanted = str(account).strip().removeprefix("@")
-        raise CredentialsError(f"{label} has no account @{wanted} (accounts: {names})") from None
+        wanted = account.strip().removeprefix("@")
+        hint = f"; to pick by position, pass account={wanted} (an int)" if wanted.isdigit() else ""
+        msg = f"{label} has no account @{wanted} (accounts: {names}){hint}"
+        raise CredentialsError(msg) from None
 
 
 def _by_index(accounts: AccountList, index: int, label: str, names: str, what: str) -> Account:
     if -len(accounts) <= index < len(accounts):
         return accounts[index]
-    msg = f"{what}={index} is out of range: {label} holds {len(accounts)} accounts ({names})"
+    msg = (
+        f"{what}={index} is out of range: {label} holds {len(accounts)} accounts ({names});"
+        f" use 0 to {len(accounts) - 1} or a screen name"
+    )
     raise CredentialsError(msg)
 
 
@@ -614,6 +737,12 @@ def load_account(
     prefix: str = "TWITTER_",
 ) -> Account:
     """Load one account: ``account`` (screen name or index), ``TWCREDS_ACCOUNT``, or the only one.
+
+    Args:
+        source: a file, or None for the default chain (see `load_accounts`).
+        account: a screen name (case-insensitive, ``@`` optional) or an index.
+        format: ``"json"``, ``"lines"`` or ``"env"``; None guesses.
+        prefix: the variable prefix for .env files and the environment.
 
     Raises:
         CredentialsNotFoundError: nothing at the source or along the chain.
@@ -638,9 +767,9 @@ def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TW
     if parsed.app is not None:
         return validate_app(parsed.app)
     if not parsed.records:
-        raise CredentialsError(f"{parsed.label}: no app or accounts in it")
+        raise CredentialsError(f"{parsed.label}: no app or accounts in it; add the app's keys")
     apps = [validate_app(record) for record in parsed.records]
-    if any(app.consumer_key != apps[0].consumer_key for app in apps):
+    if any(app != apps[0] for app in apps):
         msg = (
             f"{parsed.label}: its accounts belong to different apps;"
             " keep the app's consumer key and secret in a file of their own"
