@@ -386,7 +386,8 @@ def test_json_shape_errors(tmp_path: Path, data: object, expected: str) -> None:
         ("{\n  consumer_key: 1}", ":2:3:", "double quotes around every key"),
         ('{"a": "b"} x', ":1:12:", "extra data"),
         ('{"consumer_key": "k", "consumer_key": "j"}', "", "'consumer_key' appears twice"),
-        ("[" * 100 + "]" * 100, ":1:", "nested more than 64 levels"),
+        ("[" * 100_000 + "]" * 100_000, ": JSON", "nested thousands of levels deep"),
+        ("[" * 100 + "]" * 100, ": [0]", "must be an object"),
     ],
 )
 def test_json_syntax_errors_say_where(tmp_path: Path, text: str, where: str, what: str) -> None:

@@ -59,6 +59,13 @@ SECRET_FIELDS = frozenset({"consumer_secret", "access_token_secret", "oauth_toke
 
 
 def _required(value: object) -> str:
+    # Fast path for the common clean value. isprintable() is False for every whitespace
+    # (but the plain space) and control character, so a value passing it is one that
+    # _FORBIDDEN passes too; anything else takes the full path below.
+    if type(value) is str:
+        clean = value.strip(_STRIP)
+        if clean and clean.isprintable() and " " not in clean:
+            return clean
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
     if not isinstance(value, str):
@@ -80,6 +87,12 @@ def _required(value: object) -> str:
 def _optional(value: object) -> str | None:
     if value is None:
         return None
+    if type(value) is str:
+        clean = value.strip(_STRIP)
+        if not clean:
+            return None
+        if clean.isprintable() and " " not in clean:
+            return clean
     if isinstance(value, str) and not value.strip(_STRIP):
         return None
     return _required(value)

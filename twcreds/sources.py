@@ -16,9 +16,10 @@ import stat
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -48,8 +49,6 @@ StrPath = str | os.PathLike[str]
 
 #: Files larger than this are refused before they are read: no credentials file comes close.
 MAX_FILE_SIZE = 16 * 1024 * 1024
-#: JSON nested deeper than this is refused before the parser recurses.
-MAX_JSON_DEPTH = 64
 
 _FORMATS: tuple[str, ...] = get_args(Format)
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
@@ -60,21 +59,40 @@ _TOKEN_FIELDS = ("access_token", "access_token_secret")
 _ACCOUNTS_ADAPTER: TypeAdapter[list[Account]] | None = None
 
 
-@dataclass(frozen=True)
-class Record:
+_NO_PLACES: Mapping[str, str] = MappingProxyType({})
+
+
+class Record(NamedTuple):
     """One raw set of credentials, as a source holds it, and where it came from.
+
+    A tuple, because a 10,000-account file makes 10,000 of them; the place of a JSON list
+    entry is only spelled out (``where``) when a message needs it.
 
     Attributes:
         data: the values under the source's own keys (aliases allowed).
-        where: how to name the record in a message: ``"accounts.json: [2] (@bot2)"``.
+        label: the source: a file name, or ``"the environment"``.
         places: input key -> a finer place for that value (``"creds-twitter:3"``).
         names: input or canonical key -> the source's own name for it (``"TWITTER_ACCESS_TOKEN"``).
+        position: the entry's index, for a JSON list.
+        section: the list's name inside the file (``"accounts"``), if any.
     """
 
-    data: Any = field(repr=False)  # the values, secrets included
-    where: str
-    places: Mapping[str, str] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)
+    data: Any  # the values, secrets included: never shown (see __repr__)
+    label: str
+    places: Mapping[str, str] = _NO_PLACES
+    names: Mapping[str, str] = _NO_PLACES
+    position: int | None = None
+    section: str = ""
+
+    @property
+    def where(self) -> str:
+        """How to name the record in a message: ``"accounts.json: [2] (@bot2)"``."""
+        if self.position is None:
+            return self.label
+        return f"{self.label}: {self.section}[{self.position}]{name_suffix(self.data)}"
+
+    def __repr__(self) -> str:
+        return f"Record(where={self.where!r})"
 
 
 @dataclass(frozen=True)
@@ -218,34 +236,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _json_depth_exceeded(text: str) -> int | None:
-    """The line where nesting passes MAX_JSON_DEPTH, or None; strings are skipped."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return None
-    depth = 0
-    in_string = escaped = False
-    line = 1
-    for char in text:
-        if char == "\n":
-            line += 1
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return line
-        elif char in "]}":
-            depth -= 1
-    return None
-
-
 def read_json(text: str, label: str) -> Parsed:
     """Parse the three JSON shapes: an account, a list of accounts, or an app with accounts.
 
@@ -255,10 +245,6 @@ def read_json(text: str, label: str) -> Parsed:
     """
     if not text.strip():
         raise CredentialsError(f"{label}: is empty; no accounts in it")
-    deep = _json_depth_exceeded(text)
-    if deep is not None:
-        msg = f"{label}:{deep}: JSON nested more than {MAX_JSON_DEPTH} levels deep; not credentials"
-        raise CredentialsError(msg)
     # Errors are raised outside the handlers: a JSONDecodeError holds the whole text,
     # secrets too, and must not ride along as __context__.
     try:
@@ -268,8 +254,9 @@ def read_json(text: str, label: str) -> Parsed:
         msg = f"{label}: {key} appears twice in one object; keep only one"
     except json.JSONDecodeError as exc:
         msg = _json_syntax_message(exc, label)
-    except RecursionError:  # pragma: no cover - _json_depth_exceeded stops this first
-        msg = f"{label}: JSON nested too deeply; not credentials"
+    except RecursionError:
+        # json's C parser guards its recursion; no credentials file nests past 3 levels.
+        msg = f"{label}: JSON nested thousands of levels deep; this is not a credentials file"
     else:
         return _json_shape(value, label)
     raise CredentialsError(msg) from None
@@ -332,7 +319,7 @@ def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
 
 
 def _json_record(item: Any, label: str, section: str, index: int) -> Record:
-    return Record(item, f"{label}: {section}[{index}]{name_suffix(item)}")
+    return Record(item, label, position=index, section=section)
 
 
 def _app_with_accounts(value: dict[str, Any], label: str) -> Parsed:
@@ -349,7 +336,7 @@ def _app_with_accounts(value: dict[str, Any], label: str) -> Parsed:
         # All or nothing: half an app's pair mixed with half another's signs every
         # request wrongly, so an account naming either consumer value keeps its own.
         if app is not None and isinstance(item, dict) and not _CONSUMER_KEYS & item.keys():
-            record = Record({**app, **item}, record.where)
+            record = record._replace(data={**app, **item})
         records.append(record)
     app_record = Record(app, f"{label}: app") if app is not None else None
     return Parsed(label, records, app_record)
