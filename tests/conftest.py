@@ -17,7 +17,7 @@ CANARY = "CANARYsecretDoNotLeak0123456789abcdef"
 @pytest.fixture(autouse=True)
 def clean_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+) -> None:
     """No TWITTER_*/TWCREDS_* variable, and a private config dir and working dir per test."""
     for name in list(os.environ):
         if name.startswith(("TWITTER_", "TWCREDS_")):
@@ -26,7 +26,6 @@ def clean_environment(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-    yield
 
 
 @pytest.fixture

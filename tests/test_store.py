@@ -24,6 +24,7 @@ from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecureP
 from twcreds.models import Account, AccountList
 from twcreds.sources import load_accounts
 from twcreds.store import add_account, remove_account, save_accounts
+from twcreds.store import write_private as write_private_file
 
 WORKER = Path(__file__).with_name("_store_worker.py")
 ROOT = Path(__file__).resolve().parents[1]
@@ -639,3 +640,24 @@ def test_read_only_folder_keeps_the_old_file(read_only_folder: Path) -> None:
     with pytest.raises(CredentialsError, match=fix):
         remove_account(store, "abot0")
     assert_unchanged(read_only_folder, before)
+
+
+def test_write_private_writes_any_secret_file_privately(
+    tmp_path: Path, private_umask: None
+) -> None:
+    target = tmp_path / "new" / "state.json"
+    write_private_file(target, b'{"oauth_token_secret": "x"}')
+    write_private_file(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    assert sorted(p.name for p in target.parent.iterdir()) == ["state.json"]
+
+
+def test_write_private_failure_keeps_nothing_half_written(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    with pytest.raises(CredentialsError, match="taken"):
+        write_private_file(target, CANARY.encode())
+    assert list(tmp_path.iterdir()) == [target]
+    assert list(target.iterdir()) == []

@@ -37,7 +37,7 @@ from twcreds.errors import CredentialsError, CredentialsNotFoundError
 from twcreds.models import Account, AccountList, find_duplicate
 from twcreds.sources import MAX_FILE_SIZE, decode, read_bytes, read_json, validate_records
 
-__all__ = ["add_account", "remove_account", "save_accounts"]
+__all__ = ["add_account", "remove_account", "save_accounts", "write_private"]
 
 StrPath = str | os.PathLike[str]
 
@@ -184,6 +184,25 @@ def remove_account(path: StrPath, name: str) -> Account:
 
 
 # --- reading and matching --------------------------------------------------------------
+
+
+def write_private(path: StrPath, data: bytes) -> None:
+    """Write any file the way credentials are written: mode 0600, atomically.
+
+    A temporary file beside ``path`` is written, fsynced and renamed over it; missing
+    folders are created 0700. Used for files that hold secrets but are not account lists,
+    such as a pending authorization's state.
+
+    Raises:
+        CredentialsError: the file cannot be written; the old one, if any, is unchanged.
+    """
+    target = _resolve(path)
+    try:
+        _make_folders(target.parent)
+        _replace_atomically(target, data)
+        _fsync_directory(target.parent)
+    except OSError as exc:
+        raise _write_error(str(path), exc) from None
 
 
 def _read_existing(path: Path, *, missing_ok: bool = True) -> list[Account]:

@@ -1182,6 +1182,9 @@ class _Server(http.server.ThreadingHTTPServer):
     """A threading HTTP server that can drop its open keep-alive connections on stop."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 makes the 6th simultaneous client wait a second
+    # for a TCP retry: concurrent bots (and `twcreds check`) open more than that at once.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], fake: FakeTwitter) -> None:
         self.fake = fake

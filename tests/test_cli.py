@@ -1,0 +1,877 @@
+"""The `twcreds` command line, in-process through `main(argv)` and as the installed script.
+
+Networked commands talk to a real offline Twitter (`FakeTwitter`) over HTTP. The
+interactive `authorize` runs in a pseudo-terminal, so that its hidden secret prompt
+(getpass) and its PIN prompt are the real ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CANARY, write_private
+from twcreds import (
+    Account,
+    App,
+    __version__,
+    load_account,
+    load_accounts,
+    make_client,
+    post_tweet,
+    save_accounts,
+    verify_account,
+)
+from twcreds.cli import build_parser, main
+from twcreds.sources import default_store_path
+from twcreds.testing import FakeTwitter
+
+COMMANDS = ["authorize", "list", "check", "convert", "remove", "demo", "emulator"]
+BIN = Path(sys.executable).parent
+SCRIPT = shutil.which("twcreds", path=str(BIN)) or str(BIN / "twcreds")
+# Makes the pseudo-terminal the child's controlling terminal (getpass opens /dev/tty),
+# then runs the console script in that same process.
+CONTROLLING_TTY = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0);"
+    " os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+# --- fixtures and helpers --------------------------------------------------------------
+
+
+@dataclass
+class World:
+    fake: FakeTwitter
+    app: App
+    accounts: list[Account]
+    path: Path
+
+    @property
+    def secrets(self) -> list[str]:
+        found = {self.app.consumer_secret.get_secret_value()}
+        for account in self.accounts:
+            found.add(account.consumer_secret.get_secret_value())
+            found.add(account.access_token_secret.get_secret_value())
+        return sorted(found)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwitter]:
+    with FakeTwitter() as server:
+        yield server
+
+
+@pytest.fixture
+def world(fake: FakeTwitter, tmp_path: Path) -> World:
+    app = fake.create_app()
+    accounts = [fake.issue_token(app, name) for name in ("alice", "bob", "carol")]
+    path = tmp_path / "accounts.json"
+    save_accounts(path, accounts)
+    return World(fake, app, accounts, path)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`main(argv)` in this process: (exit status, stdout, stderr)."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def run_script(
+    *argv: str,
+    module: bool = False,
+    env: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script (or `python -m twcreds`) in a subprocess."""
+    command = [sys.executable, "-m", "twcreds"] if module else [SCRIPT]
+    return subprocess.run(
+        [*command, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_no_secret(text: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        assert secret not in text
+
+
+def app_file(path: Path, app: App) -> Path:
+    return write_private(path, f"{app.consumer_key}\n{app.consumer_secret.get_secret_value()}\n")
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file in a folder: its bytes and modification time, to show nothing changed."""
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in directory.iterdir() if p.is_file()
+    }
+
+
+class Terminal:
+    """A program running in a pseudo-terminal, driven like a person at a keyboard."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", CONTROLLING_TTY, *argv],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.transcript = ""
+        self._seen = 0
+
+    def expect(self, pattern: str, timeout: float = 15) -> re.Match[str]:
+        """Wait for ``pattern`` in what the program writes after the last match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.compile(pattern).search(self.transcript, self._seen)
+            if match:
+                self._seen = match.end()
+                return match
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, remaining))
+            chunk = self._read() if ready else None
+            if not chunk:
+                raise AssertionError(f"no {pattern!r} in the terminal:\n{self.transcript}")
+            self.transcript += chunk
+
+    def type(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def interrupt(self) -> int:
+        """Press Ctrl-C; its exit status.
+
+        Pressed again if the program is still running after a second: CPython loses a
+        SIGINT that lands between printing a prompt and starting to read (no person is
+        that fast, a test is).
+        """
+        for _ in range(5):
+            self.type("\x03")
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+            break
+        return self.finish()
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+    def finish(self, timeout: float = 15) -> int:
+        """Read everything until the program exits; its exit status."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.1)
+            chunk = self._read() if ready else ""
+            if chunk is None:
+                break
+            self.transcript += chunk
+        return self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+
+    def _read(self) -> str | None:
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:  # EIO: the program exited and closed the terminal
+            return None
+        return data.decode("utf-8", "replace") if data else None
+
+
+def terminal_env(fake: FakeTwitter) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return {**env, "TWCREDS_API_BASE": fake.url, "TERM": "dumb"}
+
+
+# --- help, version, usage --------------------------------------------------------------
+
+
+def examples_in(help_text: str) -> list[list[str]]:
+    """The example command lines of a help page: arguments after `twcreds`."""
+    block = help_text.split("\nexample", 1)[1].split("\n\n", 1)[0]
+    commands = []
+    for line in block.splitlines()[1:]:
+        if not line.strip().startswith("twcreds "):
+            continue
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        words = list(lexer)
+        # The shell's part (`> .env`, `| head`) is not the command's.
+        cut = next((i for i, w in enumerate(words) if w in {">", ">>", "|", ";", "&&"}), None)
+        commands.append(words[1:cut])
+    return commands
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    status, out, err = run(capsys, *command, "--help")
+    assert (status, err) == (0, "")
+    return out
+
+
+def test_top_level_help_lists_every_command_and_has_examples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = help_of(capsys)
+    listed = re.findall(r"^    (\w+) ", text, flags=re.MULTILINE)
+    assert listed == COMMANDS
+    examples = examples_in(text)
+    assert len(examples) >= 3
+    for argv in examples:
+        build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_has_an_example_that_parses(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    examples = examples_in(help_of(capsys, command))
+    assert examples, f"`twcreds {command} --help` shows no example"
+    for argv in examples:
+        assert argv[0] == command
+        build_parser().parse_args(argv)  # a usage error would raise SystemExit
+
+
+def test_examples_of_list_convert_check_remove_and_authorize_run(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = world.fake.issue_token(world.app, "firstbot")
+    second = world.fake.issue_token(world.app, "secondbot")
+    save_accounts("accounts.json", [first, second])
+    save_accounts(default_store_path(), [second])
+    write_private(
+        Path("creds-twitter.txt"),
+        "\n".join(
+            [
+                first.consumer_key,
+                first.consumer_secret.get_secret_value(),
+                first.access_token,
+                first.access_token_secret.get_secret_value(),
+            ]
+        ),
+    )
+    env_lines = []
+    for prefix, account in (("TWITTER_", first), ("BOT2_", second)):
+        for key, value in account.model_dump(mode="json").items():
+            env_lines.append(f"{prefix}{key.upper()}={value}")
+    write_private(Path(".env"), "\n".join(env_lines) + "\n")
+    app_file(Path("app.txt"), world.app)
+    monkeypatch.setenv("TWCREDS_API_BASE", world.fake.url)
+
+    ran = 0
+    for command in ("list", "convert", "check", "authorize", "remove"):
+        for argv in examples_in(help_of(capsys, command)):
+            argv = [arg.replace("http://127.0.0.1:8765", world.fake.url) for arg in argv]
+            if command == "authorize" and "--url-only" not in argv and "--pin" not in argv:
+                continue  # interactive: see the pseudo-terminal tests
+            if "--pin" in argv:
+                state = json.loads(Path("pending.json").read_text(encoding="utf-8"))
+                world.fake.approve(state["oauth_token"], "thirdbot", pin=argv[-1])
+            status, _, err = run(capsys, *argv)
+            assert status == 0, f"twcreds {shlex.join(argv)}: {err}"
+            ran += 1
+    assert ran >= 12
+    assert load_account(default_store_path(), account="thirdbot").screen_name == "thirdbot"
+    assert load_accounts("accounts.json").names == ["firstbot"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version") == (0, f"twcreds {__version__}\n", "")
+
+
+def test_no_command_shows_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys)
+    assert (status, out) == (2, "")
+    assert err.startswith("usage: twcreds")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["list", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frobnicate"], "invalid choice"),
+        (["check", "--workers", "0"], "must be at least 1"),
+        (["check", "--api-base", "ftp://example.com"], "not an http:// or https:// URL"),
+        (["convert", "a.json", "-o", "b.json"], "--to"),
+        (["list", "--format", "json"], "--format describes a SOURCE file"),
+        (["authorize", "--url-only"], "--url-only needs --state FILE"),
+        (["authorize", "--pin", "123"], "--pin needs --state FILE"),
+        (["authorize", "--state", "s.json"], "needs --url-only (step 1) or --pin"),
+        (["authorize", "app.txt", "--state", "s.json", "--pin", "1"], "APP_SOURCE: not used"),
+        (["emulator", "--port", "70000"], "a port is 0 to 65535"),
+    ],
+)
+def test_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert "twcreds" in err
+    assert "error:" in err
+    assert message in err
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, twcreds.cli; heavy = ('pydantic', 'twython', 'requests', 'dotenv',"
+        " 'platformdirs', 'concurrent.futures'); print([m for m in heavy if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+# --- list ------------------------------------------------------------------------------
+
+
+def test_list_masks_everything_and_names_the_source(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    status, out, err = run(capsys, "list", str(world.path))
+    assert (status, err) == (0, "")
+    header, *rows = out.splitlines()
+    assert re.split(r"\s{2,}", header) == [
+        "#",
+        "SCREEN NAME",
+        "USER ID",
+        "CONSUMER KEY",
+        "ACCESS TOKEN",
+        "SOURCE",
+    ]
+    assert len(rows) == 3
+    for index, (row, account) in enumerate(zip(rows, world.accounts, strict=True)):
+        assert row.split() == [
+            str(index),
+            f"@{account.screen_name}",
+            str(account.user_id),
+            "\u2026" + account.consumer_key[-4:],
+            "\u2026" + account.access_token[-4:],
+            str(world.path),
+        ]
+        assert account.access_token not in out
+        assert account.consumer_key not in out
+    assert_no_secret(out, world.secrets)
+
+
+def test_list_json(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    status, out, _ = run(capsys, "list", str(world.path), "--json")
+    rows = json.loads(out)
+    assert status == 0
+    assert [row["screen_name"] for row in rows] == ["alice", "bob", "carol"]
+    assert rows[1] == {
+        "index": 1,
+        "screen_name": "bob",
+        "user_id": world.accounts[1].user_id,
+        "consumer_key": "\u2026" + world.app.consumer_key[-4:],
+        "access_token": "\u2026" + world.accounts[1].access_token[-4:],
+        "source": str(world.path),
+        "where": f"{world.path}: [1] (@bob)",
+    }
+    assert_no_secret(out, world.secrets)
+
+
+def test_list_follows_the_chain_to_the_environment(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in world.accounts[0].model_dump(mode="json").items():
+        monkeypatch.setenv(f"BOT_{key.upper()}", value)
+    status, out, _ = run(capsys, "list", "--prefix", "BOT_")
+    assert status == 0
+    assert out.splitlines()[1].split()[1:3] == ["@alice", str(world.accounts[0].user_id)]
+    assert out.splitlines()[1].endswith("environment (BOT_*)")
+
+
+def test_insecure_file_is_one_warning_line(world: World) -> None:
+    world.path.chmod(0o644)
+    result = run_script("list", str(world.path), module=True)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"twcreds: warning: {world.path}: readable or writable by other users;"
+        f" run `chmod 600 {world.path}` so that only you can read your credentials"
+    ]
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_list_as_console_script(world: World) -> None:
+    result = run_script("list", str(world.path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert [line.split()[1] for line in result.stdout.splitlines()[1:]] == [
+        "@alice",
+        "@bob",
+        "@carol",
+    ]
+    assert_no_secret(result.stdout, world.secrets)
+
+
+def test_missing_source_is_one_error_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "list", "nowhere.json")
+    assert (status, out) == (1, "")
+    assert err == "twcreds: error: nowhere.json: no such file; check the path, or set" + (
+        " TWCREDS_FILE to your credentials file\n"
+    )
+
+
+def test_debug_adds_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--debug", "list", "nowhere.json"], ["list", "nowhere.json", "--debug"]):
+        status, _, err = run(capsys, *argv)
+        assert status == 1
+        assert err.startswith("Traceback (most recent call last):")
+        assert err.splitlines()[-1].startswith("twcreds: error: nowhere.json: no such file")
+
+
+# --- check -----------------------------------------------------------------------------
+
+
+def test_check_reports_every_account_in_order_and_fails(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    fake = world.fake
+    revoked = fake.issue_token(world.app, "revoked")
+    fake.revoke(revoked)
+    limited = fake.issue_token(world.app, "limited")
+    renamed = world.accounts[2].model_copy(update={"screen_name": "oldname"})
+    accounts = [revoked, world.accounts[0], limited, world.accounts[1], renamed]
+    save_accounts("mixed.json", accounts)
+    fake.rate_limit = 1
+    verify_account(limited, api_base=fake.url)  # uses the token's one request
+
+    status, out, err = run(capsys, "check", "mixed.json", "--api-base", fake.url)
+    assert (status, err) == (1, "")
+    lines = out.splitlines()
+    assert [line.split()[:3] for line in lines[:5]] == [
+        ["0", "@revoked", "rejected"],
+        ["1", "@alice", "ok"],
+        ["2", "@limited", "rate-limited"],
+        ["3", "@bob", "ok"],
+        ["4", "@oldname", "ok"],
+    ]
+    assert "(code 89)" in lines[0]
+    assert "authorize the account again" in lines[0]
+    assert re.search(r"until \d\d:\d\d:\d\d UTC \(in 1[45] min \d+ s\)", lines[2])
+    assert lines[3].endswith(f"@bob (user id {world.accounts[1].user_id})")
+    assert "@carol" in lines[4]
+    assert "stored as @oldname" in lines[4]
+    assert lines[5] == "3 of 5 accounts ok; 1 rate-limited, 1 rejected."
+    assert len(lines) == 6
+    assert_no_secret(out, world.secrets)
+
+
+def test_check_unreachable_twitter(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    closed = FakeTwitter().start()
+    url = closed.url
+    closed.stop()
+    status, out, _ = run(capsys, "check", str(world.path), "--api-base", url, "--timeout", "2")
+    assert status == 1
+    assert [line.split()[2] for line in out.splitlines()[:3]] == ["unreachable"] * 3
+    assert "could not connect" in out
+    assert out.splitlines()[-1] == "0 of 3 accounts ok; 3 unreachable."
+
+
+def test_check_runs_accounts_concurrently(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    accounts = [world.fake.issue_token(world.app, f"bot{i}") for i in range(8)]
+    save_accounts("eight.json", accounts)
+    world.fake.latency = 0.25
+    argv = ["check", "eight.json", "--workers", "4", "--api-base", world.fake.url]
+    start = time.perf_counter()
+    status, out, _ = run(capsys, *argv)
+    elapsed = time.perf_counter() - start
+    assert status == 0
+    assert out.splitlines()[-1] == "All 8 accounts ok."
+    assert elapsed < 1.4  # one at a time would take 2 s, four at a time 0.5 s
+
+
+def test_check_progress_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status, out, err = run(capsys, "check", str(world.path), "--api-base", world.fake.url)
+    assert status == 0
+    assert "\rchecked 0/3" in err
+    assert "\rchecked 2/3" in err
+    assert err.endswith("\r\x1b[K")
+    assert "\r" not in out
+
+
+def test_check_as_console_script_with_api_base_from_environment(world: World) -> None:
+    result = run_script("check", str(world.path), env={"TWCREDS_API_BASE": world.fake.url})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[-1] == "All 3 accounts ok."
+
+
+def test_check_invalid_api_base_in_environment(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWCREDS_API_BASE", "127.0.0.1:8765")
+    status, out, err = run(capsys, "check", str(world.path))
+    assert (status, out) == (1, "")
+    assert err.startswith("twcreds: error: TWCREDS_API_BASE ")
+    assert len(err.splitlines()) == 1
+
+
+def test_ctrl_c_during_check_exits_130_and_changes_nothing(world: World) -> None:
+    accounts = [world.fake.issue_token(world.app, f"slow{i}") for i in range(20)]
+    save_accounts(world.path, accounts)
+    before = snapshot(world.path.parent)
+    world.fake.latency = 0.3
+    proc = subprocess.Popen(
+        [SCRIPT, "check", str(world.path), "--workers", "2", "--api-base", world.fake.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the checks have started
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130
+    assert first.split()[:3] == ["0", "@slow0", "ok"]
+    assert len((first + rest).splitlines()) < 20
+    assert err.splitlines()[-1] == "twcreds: interrupted"
+    assert "Traceback" not in err
+    assert snapshot(world.path.parent) == before
+
+
+# --- convert ---------------------------------------------------------------------------
+
+
+def test_convert_json_to_lines_and_back(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    status, out, _ = run(
+        capsys, "convert", str(world.path), "--to", "lines", "--account", "bob", "-o", "bob.txt"
+    )
+    assert status == 0
+    assert out.startswith("Wrote 1 account to bob.txt (lines, mode 0600).")
+    assert stat.S_IMODE(os.stat("bob.txt").st_mode) == 0o600
+    assert len(Path("bob.txt").read_text(encoding="utf-8").splitlines()) == 4
+    bob = world.accounts[1]
+    assert load_account("bob.txt") == bob.model_copy(update={"screen_name": None, "user_id": None})
+
+    assert run(capsys, "convert", "bob.txt", "--to", "json", "-o", "bob.json")[0] == 0
+    assert isinstance(json.loads(Path("bob.json").read_text(encoding="utf-8")), dict)
+    assert run(capsys, "convert", str(world.path), "--to", "json", "-o", "all.json")[0] == 0
+    assert isinstance(json.loads(Path("all.json").read_text(encoding="utf-8")), list)
+    assert list(load_accounts("all.json")) == world.accounts
+
+
+def test_convert_to_env_with_a_prefix_by_index(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    argv = ["convert", str(world.path), "--to", "env", "--account", "2", "--prefix", "C_"]
+    status, _, err = run(capsys, *argv, "-o", "carol.env")
+    assert (status, err) == (0, "")
+    assert load_account("carol.env", prefix="C_") == world.accounts[2]
+    assert "C_SCREEN_NAME=carol" in Path("carol.env").read_text(encoding="utf-8")
+
+
+def test_convert_refuses_several_accounts_for_lines_and_env(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    for fmt, article in (("lines", "a lines"), ("env", "an env")):
+        status, out, err = run(capsys, "convert", str(world.path), "--to", fmt, "-o", "x")
+        assert (status, out) == (1, "")
+        assert err == (
+            f"twcreds: error: {world.path} holds 3 accounts ([0] @alice, [1] @bob, [2] @carol);"
+            f" {article} file holds one: pick it with --account NAME (or an index),"
+            " or convert to json\n"
+        )
+    assert not Path("x").exists()
+
+
+def test_convert_never_replaces_a_file_unless_forced(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    target = write_private(Path("out.json"), "precious\n")
+    status, _, err = run(capsys, "convert", str(world.path), "--to", "json", "-o", "out.json")
+    assert status == 1
+    assert "out.json exists; add --force" in err
+    assert target.read_text(encoding="utf-8") == "precious\n"
+    argv = ["convert", str(world.path), "--to", "json", "-o", "out.json", "--force"]
+    assert run(capsys, *argv)[0] == 0
+    assert list(load_accounts(target)) == world.accounts
+
+
+def test_convert_to_stdout_only_when_asked(world: World) -> None:
+    result = run_script("convert", str(world.path), "--to", "env", "--account", "alice", "-o", "-")
+    assert (result.returncode, result.stderr) == (0, "")
+    alice = world.accounts[0]
+    assert f"TWITTER_ACCESS_TOKEN_SECRET={alice.access_token_secret.get_secret_value()}" in (
+        result.stdout.splitlines()
+    )
+
+
+# --- remove ----------------------------------------------------------------------------
+
+
+def test_remove_from_the_store_and_from_a_file(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    save_accounts(default_store_path(), world.accounts[:2])
+    status, out, _ = run(capsys, "remove", "@ALICE")
+    assert status == 0
+    assert out == (
+        f"Removed @alice (user id {world.accounts[0].user_id}) from {default_store_path()}.\n"
+    )
+    assert load_accounts(default_store_path()).names == ["bob"]
+
+    result = run_script("remove", str(world.accounts[2].user_id), "--file", str(world.path))
+    assert result.returncode == 0
+    assert load_accounts(world.path).names == ["alice", "bob"]
+    again = run_script("remove", "carol", "--file", str(world.path), module=True)
+    assert again.returncode == 1
+    assert again.stderr.startswith("twcreds: error: ")
+    assert "no account @carol to remove (accounts: @alice, @bob)" in again.stderr
+
+
+# --- authorize -------------------------------------------------------------------------
+
+
+def test_authorize_in_two_steps_across_processes(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", "pending.json", "--save", "bots.json"]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert status == 0
+    (url,) = out.splitlines()
+    assert url.startswith(f"{world.fake.url}/oauth/authorize?oauth_token=")
+    assert "twcreds authorize --state pending.json --pin PIN --save bots.json" in err
+    assert stat.S_IMODE(os.stat("pending.json").st_mode) == 0o600
+    assert_no_secret(out + err, world.secrets)
+
+    token = url.split("oauth_token=")[1]
+    pin = world.fake.approve(token, "secondbot")
+    result = run_script(
+        "authorize", "--state", "pending.json", "--pin", pin, "--save", "bots.json", module=True
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "Authorized @secondbot" in result.stdout
+    assert not Path("pending.json").exists()
+    account = load_account("bots.json")
+    assert account.screen_name == "secondbot"
+    post_tweet(make_client(account, api_base=world.fake.url), "two steps")
+    assert [(t.screen_name, t.text) for t in world.fake.tweets] == [("secondbot", "two steps")]
+
+
+def test_authorize_wrong_pin_keeps_every_file(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", "pending.json"]
+    assert run(capsys, *argv, "--api-base", world.fake.url)[0] == 0
+    state = Path("pending.json").read_bytes()
+    world.fake.approve(json.loads(state)["oauth_token"], "secondbot", pin="1111111")
+    status, out, err = run(capsys, "authorize", "--state", "pending.json", "--pin", "2222222")
+    assert (status, out) == (1, "")
+    assert err.startswith("twcreds: error: authorization step 2 of 2")
+    assert "rejected the PIN" in err
+    assert Path("pending.json").read_bytes() == state
+    assert not default_store_path().exists()
+    status, _, err = run(capsys, "authorize", "--state", "nothing.json", "--pin", "1")
+    assert status == 1
+    assert "nothing.json: no pending authorization there; start with" in err
+
+
+def test_authorize_refuses_a_broken_save_file_before_the_pin_flow(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    broken = write_private(Path("bots.json"), '[{"consumer_key": "x"}]')
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--save", str(broken), "--api-base", world.fake.url]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert err.startswith("twcreds: error: cannot add an account to bots.json: bots.json: [0]")
+    assert err.endswith("; fix it, or choose another --save file\n")
+    assert world.fake.requests == []  # no request token was asked for
+
+
+def test_authorize_interactively_in_a_terminal(world: World) -> None:
+    store = default_store_path()
+    save_accounts(store, world.accounts[:1])
+    secret = world.app.consumer_secret.get_secret_value()
+    with Terminal([SCRIPT, "authorize"], terminal_env(world.fake)) as term:
+        term.expect(r"Consumer key \(API Key\): ")
+        term.type(world.app.consumer_key + "\n")
+        term.expect(r"typing is hidden\): ")
+        term.type(secret + "\n")
+        token = term.expect(r"/oauth/authorize\?oauth_token=([\w-]+)").group(1)
+        term.expect(r"PIN: ")
+        term.type(world.fake.approve(token, "secondbot") + "\n")
+        term.expect(r"Saved to ")
+        assert term.finish() == 0, term.transcript
+    assert secret not in term.transcript  # getpass did not echo it
+    assert f"Saved to {store} (mode 0600, 2 accounts)." in term.transcript
+
+    bots = load_accounts()
+    assert bots.names == ["alice", "secondbot"]
+    post_tweet(make_client(bots["secondbot"], api_base=world.fake.url), "hello from a pty")
+    assert [(t.screen_name, t.text) for t in world.fake.tweets] == [
+        ("secondbot", "hello from a pty")
+    ]
+
+
+def test_ctrl_c_at_the_pin_prompt_exits_130_and_saves_nothing(world: World) -> None:
+    store = default_store_path()
+    save_accounts(store, world.accounts[:1])
+    before = snapshot(store.parent)
+    app = app_file(Path("app.txt"), world.app)
+    argv = [SCRIPT, "authorize", str(app), "--no-browser"]
+    with Terminal(argv, terminal_env(world.fake)) as term:
+        term.expect(r"PIN: ")
+        assert term.interrupt() == 130
+    assert term.transcript.splitlines()[-1] == "twcreds: interrupted"
+    assert "Traceback" not in term.transcript
+    assert snapshot(store.parent) == before
+
+
+def test_authorize_without_input_fails_cleanly(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--no-browser", "--api-base", world.fake.url]
+    status, _, err = run(capsys, *argv)
+    assert status == 1
+    assert err == (
+        "twcreds: error: the input ended before an answer was given; nothing was changed\n"
+    )
+    assert not default_store_path().exists()
+
+
+# --- demo and emulator -----------------------------------------------------------------
+
+
+def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "demo")
+    assert status == 0
+    assert out.splitlines()[-1] == "Demo complete: every step worked."
+    result = run_script("demo", module=True)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-1] == "Demo complete: every step worked."
+
+
+def test_emulator_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = subprocess.Popen(
+        [SCRIPT, "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not (lines and lines[-1].startswith("TWITTER_USER_ID=")):
+        line = proc.stdout.readline()
+        assert line, "the emulator stopped"
+        lines.append(line)
+    write_private(Path(".env"), "".join(lines))
+    base = next(line for line in lines if line.startswith("TWCREDS_API_BASE="))
+    status, out, _ = run(capsys, "check", ".env", "--api-base", base.split("=", 1)[1].strip())
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=15)
+    assert status == 0
+    assert re.match(r"0  @twcreds_demo  ok ", out)
+    assert proc.returncode == 0
+    assert "stopped" in err
+
+
+# --- secrets ---------------------------------------------------------------------------
+
+
+def canary_files(directory: Path) -> list[Path]:
+    """Credentials holding the canary as a secret, broken in different ways (one works)."""
+    good = {
+        "consumer_key": "ck" * 10,
+        "consumer_secret": CANARY,
+        "access_token": "1234-" + "t" * 20,
+        "access_token_secret": CANARY,
+    }
+    texts = {
+        "missing.json": json.dumps({**good, "access_token_secret": None}),
+        "spaced.json": json.dumps({**good, "access_token_secret": CANARY + " x"}),
+        "mismatch.json": json.dumps({**good, "user_id": "999"}),
+        "duplicate.json": json.dumps([good, good]),
+        "misspelled.json": json.dumps(
+            {
+                **{k: v for k, v in good.items() if k != "access_token_secret"},
+                "acces_token_secret": CANARY,
+            }
+        ),
+        "syntax.json": '{"consumer_secret": "' + CANARY + '" "access_token": 1}',
+        "three.txt": f"ck\n{CANARY}\ntoken\n",
+        "control.txt": f"ck\n{CANARY}\x07\ntoken\n{CANARY}\n",
+        "bad.env": f'TWITTER_CONSUMER_KEY=ck\nTWITTER_CONSUMER_SECRET="{CANARY}\n',
+        "unknown.json": json.dumps(good),  # valid, but Twitter does not know it
+        "state.json": json.dumps({"auth_url": "x", "oauth_token_secret": CANARY}),
+    }
+    return [write_private(directory / name, text) for name, text in texts.items()]
+
+
+def test_no_command_ever_prints_a_secret(
+    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+) -> None:
+    secrets = [CANARY, *world.secrets]
+    base = world.fake.url
+    outputs: list[str] = []
+    statuses: set[int] = set()
+    app = app_file(tmp_path / "app.txt", world.app)
+    canary_app = write_private(tmp_path / "canary-app.txt", f"unknownkey\n{CANARY}\n")
+    state = str(tmp_path / "state.out")
+    runs: list[list[str]] = [
+        ["list", str(world.path)],
+        ["list", str(world.path), "--json"],
+        ["check", str(world.path), "--api-base", base],
+        ["authorize", str(app), "--url-only", "--state", state, "--api-base", base],
+        ["authorize", str(canary_app), "--url-only", "--state", state, "--api-base", base],
+        ["convert", str(world.path), "--to", "lines", "--account", "0", "-o", state, "--force"],
+    ]
+    for path in canary_files(tmp_path):
+        runs += [
+            ["list", str(path)],
+            ["check", str(path), "--api-base", base],
+            ["convert", str(path), "--to", "json", "-o", state, "--force"],
+            ["authorize", "--state", str(path), "--pin", "1234567", "--api-base", base],
+            ["authorize", str(path), "--url-only", "--state", state, "--api-base", base],
+        ]
+    for argv in runs:
+        for debug in ([], ["--debug"]):
+            status, out, err = run(capsys, *debug, *argv)
+            statuses.add(status)
+            outputs.append(out + err)
+    assert statuses == {0, 1}
+    assert sum("Traceback" in text for text in outputs) > 20
+    for text in outputs:
+        assert_no_secret(text, secrets)
+    result = run_script("--debug", "check", str(tmp_path / "unknown.json"), "--api-base", base)
+    assert result.returncode == 1
+    assert "rejected" in result.stdout
+    assert_no_secret(result.stdout + result.stderr, secrets)
