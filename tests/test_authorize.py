@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -306,3 +307,47 @@ def test_an_unreadable_answer_in_step_two_is_an_authorization_error(
     fake_twitter.fail_next(kind)  # type: ignore[arg-type]
     with pytest.raises(AuthorizationError, match="step 2 of 2"):
         complete_authorization(pending, pin)
+
+
+# --- when a browser is opened ----------------------------------------------------------
+
+
+def _browser_usable_with(tmp_path: Path, browser: str | None, **env: str) -> bool:
+    """browser_usable() in a fresh interpreter: webbrowser reads BROWSER once per process."""
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CI", "SSH_CONNECTION", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    }
+    if browser is not None:
+        script = tmp_path / browser.split()[0]
+        script.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        script.chmod(0o700)
+        environ["BROWSER"] = str(tmp_path / browser)
+    environ.update(env)
+    done = subprocess.run(
+        [sys.executable, "-c", "from twcreds.authorize import browser_usable as b; print(b())"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="display rules are Linux's")
+def test_a_browser_opens_only_where_a_graphical_one_is_usable(tmp_path: Path) -> None:
+    assert _browser_usable_with(tmp_path, "mybrowser", DISPLAY=":0")
+    assert not _browser_usable_with(tmp_path, "mybrowser")  # no display
+    assert not _browser_usable_with(tmp_path, "mybrowser", DISPLAY=":0", SSH_CONNECTION="x")
+    assert not _browser_usable_with(tmp_path, "mybrowser", DISPLAY=":0", CI="true")
+    assert not _browser_usable_with(tmp_path, "w3m", DISPLAY=":0")
+    assert not _browser_usable_with(tmp_path, "lynx -dump", DISPLAY=":0")
+
+
+def test_authorize_needs_at_least_one_attempt(fake_twitter: FakeTwitter) -> None:
+    app = fake_twitter.create_app()
+    with pytest.raises(ValueError, match="attempts"):
+        authorize(app, api_base=fake_twitter.url, attempts=0, prompt=lambda _: "1")
+    assert fake_twitter.requests == []

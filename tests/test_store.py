@@ -179,7 +179,12 @@ def test_secret_is_written_but_never_in_a_message(tmp_path: Path, store: Path) -
 
     failures: list[Callable[[], object]] = [
         lambda: save_accounts(store, [first, secret_account(0, screen_name="other")]),
-        lambda: add_account(store, secret_account(5, screen_name="cbot0")),
+        lambda: add_account(
+            store,
+            secret_account(5, screen_name="cbot0").model_copy(
+                update={"access_token_secret": " inner space"}
+            ),
+        ),
         lambda: remove_account(store, "nobody"),
         lambda: save_accounts(tmp_path, [first]),
         lambda: save_accounts(store / "below" / "x.json", [first]),
@@ -382,18 +387,14 @@ def test_add_replaces_the_same_access_token(store: Path) -> None:
     assert add_account(store, verified).names == ["abot0", "abot1"]
 
 
-def test_add_refuses_a_screen_name_held_by_another_user_id(store: Path) -> None:
+def test_add_replaces_by_screen_name_when_the_user_ids_differ(store: Path) -> None:
+    """The contract: same user_id, or failing that the same screen name, is replaced."""
     save_accounts(store, make_accounts(2, "a"))
-    before = store.read_bytes()
     other = make_account(9).model_copy(update={"screen_name": "ABot1"})
-    with pytest.raises(CredentialsError, match=r"user 1000001.*user 1000009") as info:
-        add_account(store, other)
-    assert str(store) in str(info.value)
-    assert "remove_account" in str(info.value)
-    assert store.read_bytes() == before
-    # The suggested fix works.
-    remove_account(store, "1000001")
     assert add_account(store, other).names == ["abot0", "ABot1"]
+    stored = load_accounts(store)
+    assert stored[1].user_id == other.user_id
+    assert stored[1].access_token == other.access_token
 
 
 @pytest.mark.parametrize(
@@ -661,3 +662,22 @@ def test_write_private_failure_keeps_nothing_half_written(tmp_path: Path) -> Non
         write_private_file(target, CANARY.encode())
     assert list(tmp_path.iterdir()) == [target]
     assert list(target.iterdir()) == []
+
+
+def test_paths_with_a_tilde_mean_the_home_folder(tmp_path: Path) -> None:
+    # conftest points HOME at a private folder for every test.
+    home = Path(os.environ["HOME"])
+    save_accounts("~/bots/accounts.json", make_accounts(1, "t"))
+    assert [a.screen_name for a in load_accounts(home / "bots" / "accounts.json")] == ["tbot0"]
+    add_account("~/bots/accounts.json", make_account(5))
+    assert remove_account("~/bots/accounts.json", "tbot0").screen_name == "tbot0"
+    assert not (Path.cwd() / "~").exists()
+
+
+def test_add_to_an_app_file_without_accounts_keeps_the_app_values(store: Path) -> None:
+    account = make_account(3)
+    app = {"consumer_key": account.consumer_key, "consumer_secret": "app-secret"}
+    write_private(store, json.dumps({"app": app, "accounts": []}))
+    assert add_account(store, account).names == [account.screen_name]
+    [saved] = json.loads(store.read_text(encoding="utf-8"))
+    assert saved["access_token"] == account.access_token

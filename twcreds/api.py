@@ -155,6 +155,15 @@ def call(client: Twython, what: str, func: Callable[[], T]) -> T:
         raise twitter_error(status, str(last["content"]), last["headers"], what) from None
 
 
+def _require_client(target: object, what: str) -> None:
+    from twython import Twython
+
+    if not isinstance(target, Twython):
+        kind = type(target).__name__
+        msg = f"{what} needs a client, not {kind}: build one with make_client(account)"
+        raise TypeError(msg)
+
+
 def _account_of(client: Twython) -> Account:
     try:
         return Account(
@@ -168,13 +177,17 @@ def _account_of(client: Twython) -> Account:
         raise CredentialsError(msg) from None
 
 
-def verify_account(target: Account | Twython, *, api_base: str | None = None) -> Account:
+def verify_account(
+    target: Account | Twython, *, api_base: str | None = None, timeout: float = 30.0
+) -> Account:
     """Ask Twitter who the credentials belong to (``GET /2/users/me``).
 
     Args:
         target: an account, or a client built by twcreds.
         api_base: where to send the call when ``target`` is an account (default
             ``TWCREDS_API_BASE``, else Twitter); a client keeps its own.
+        timeout: seconds per connect and per read when ``target`` is an account; a
+            client keeps its own.
 
     Returns:
         The account with ``screen_name`` and ``user_id`` as Twitter reports them.
@@ -184,14 +197,16 @@ def verify_account(target: Account | Twython, *, api_base: str | None = None) ->
         RateLimitError: Twitter answered 429.
         TwitterAPIError: any other error answer.
         TwitterConnectionError: the network failed or timed out.
+        TypeError: ``target`` is neither an account nor a client.
     """
     from twcreds.clients import make_client
 
     if isinstance(target, Account):
         account = target
-        with make_client(account, api_base=api_base) as client:
+        with make_client(account, api_base=api_base, timeout=timeout) as client:
             data = _users_me(client, account)
     else:
+        _require_client(target, "verify_account")
         account = _account_of(target)
         data = _users_me(target, account)
     fields = account.model_dump(mode="json")
@@ -223,7 +238,9 @@ def post_tweet(client: Twython, text: str) -> dict[str, Any]:
         RateLimitError: Twitter answered 429.
         TwitterAPIError: any other error answer (403 for a read-only token, with its hint).
         TwitterConnectionError: the network failed or timed out.
+        TypeError: ``client`` is not a client (an `Account`, say).
     """
+    _require_client(client, "post_tweet")
     answer = call(
         client,
         "post tweet",

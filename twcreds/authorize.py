@@ -222,7 +222,11 @@ def browser_usable() -> bool:
         browser = webbrowser.get()
     except webbrowser.Error:
         return False
-    return getattr(browser, "name", "") not in _CONSOLE_BROWSERS
+    # BROWSER=/usr/bin/w3m or BROWSER="lynx -dump" name a console browser by path or with
+    # arguments; one would take over the terminal that is waiting at the PIN prompt.
+    name = str(getattr(browser, "name", "") or "")
+    words = name.split()
+    return not words or os.path.basename(words[0]) not in _CONSOLE_BROWSERS
 
 
 def authorize(
@@ -253,6 +257,8 @@ def authorize(
         AuthorizationError: a step of the flow failed.
         TwitterConnectionError: the network failed or timed out.
     """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
     pending = start_authorization(
         app, api_base=api_base, force_login=force_login, screen_name=screen_name
     )
@@ -275,4 +281,4 @@ def authorize(
             echo(str(exc).split(": ", 1)[-1])
             continue
         return complete_authorization(pending, verifier)
-    raise AuthorizationError(f"{STEP2}: no PIN given")  # pragma: no cover - loop returns
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover

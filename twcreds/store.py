@@ -111,8 +111,8 @@ def add_account(path: StrPath, account: Account) -> AccountList:
     """Add ``account`` to the list at ``path``, or replace the entry it updates.
 
     An entry is the same account when it has the same ``user_id``; failing that, the same
-    access token; failing that (one side has no ``user_id``), the same screen name,
-    case-insensitive. That entry is replaced in place; otherwise the account is appended.
+    access token; failing that, the same screen name (case-insensitive). That entry is
+    replaced in place; otherwise the account is appended.
     A missing file (or folder) starts an empty list. The read, the change and the write
     happen under an exclusive lock, so concurrent callers lose nothing.
 
@@ -125,14 +125,13 @@ def add_account(path: StrPath, account: Account) -> AccountList:
         The accounts now in the file.
 
     Raises:
-        CredentialsError: the existing file is malformed (it is left untouched), the account
-            has the screen name of a stored account with a different ``user_id``, or the file
-            cannot be written.
+        CredentialsError: the existing file is malformed (it is left untouched), or the
+            file cannot be written.
     """
     shown = os.fspath(path)
     target = _resolve(path)
     with _locked(target, shown, create=True):
-        accounts = _read_existing(Path(shown))
+        accounts = _read_existing(Path(shown).expanduser())
         index = _find_same(accounts, account, shown)
         if index is None:
             accounts.append(account)
@@ -166,9 +165,9 @@ def remove_account(path: StrPath, name: str) -> Account:
     shown = os.fspath(path)
     target = _resolve(path)
     if not os.path.lexists(target):
-        read_bytes(Path(shown))  # raises the loader's own "no such file" error
+        read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
     with _locked(target, shown, create=False):
-        accounts = _read_existing(Path(shown), missing_ok=False)
+        accounts = _read_existing(Path(shown).expanduser(), missing_ok=False)
         index = _find_named(accounts, name)
         if index is None:
             wanted = name.strip().removeprefix("@")
@@ -218,7 +217,9 @@ def _read_existing(path: Path, *, missing_ok: bool = True) -> list[Account]:
         # A file the user created empty (`touch`) holds nothing that could be lost.
         return []
     parsed = read_json(text, str(path))
-    if not parsed.records and parsed.app is None:
+    if not parsed.records:
+        # `[]`, or an app section with no accounts yet: each account written back carries
+        # the app's consumer values itself, so rewriting it as a plain list loses nothing.
         return []
     return list(validate_records(parsed))
 
@@ -237,18 +238,8 @@ def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
         return None
     wanted = new.screen_name.casefold()
     for index, old in enumerate(accounts):
-        if old.screen_name is None or old.screen_name.casefold() != wanted:
-            continue
-        if old.user_id is not None and new.user_id is not None:
-            # Both ids are known and differ: two real accounts, one of which was renamed.
-            # Replacing would silently drop the other's working credentials.
-            msg = (
-                f"{shown}: [{index}] @{old.screen_name} is user {old.user_id}, but the account"
-                f" being added as @{new.screen_name} is user {new.user_id}; if the stored one"
-                f" is stale, remove it first: remove_account(path, {old.user_id!r})"
-            )
-            raise CredentialsError(msg)
-        return index
+        if old.screen_name is not None and old.screen_name.casefold() == wanted:
+            return index
     return None
 
 
@@ -288,7 +279,7 @@ def _serialize(accounts: AccountList) -> bytes:
 def _resolve(path: StrPath) -> Path:
     # Follow a symlink (a dotfiles repo, say) so the rename replaces the file it points to
     # instead of the link, and so that every name of one file shares one lock.
-    return Path(os.path.realpath(os.fspath(path)))
+    return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
 
 
 def _write(target: Path, accounts: AccountList, shown: str) -> None:
@@ -435,7 +426,9 @@ def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _COMMON_FLAGS, _FILE_MODE)
     except FileNotFoundError as exc:
         if not create:
-            read_bytes(Path(shown))  # the folder is gone: the loader's "no such file" error
+            read_bytes(
+                Path(shown).expanduser()
+            )  # the folder is gone: the loader's "no such file" error
         raise _write_error(shown, exc) from None
     except OSError as exc:
         raise _write_error(shown, exc) from None

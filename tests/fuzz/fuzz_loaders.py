@@ -6,7 +6,7 @@ Any bytes, as a file of any format (or sniffed), must give accounts or a
 Run::
 
     pip install atheris
-    python fuzz/fuzz_loaders.py -max_total_time=600 -max_len=4096 fuzz/corpus-run tests/corpus
+    python tests/fuzz/fuzz_loaders.py -max_total_time=600 -max_len=4096 /tmp/fuzz tests/corpus
 
 Findings are written as ``crash-*`` files; each one becomes a file in ``tests/corpus/`` and a fix.
 """
