@@ -34,15 +34,22 @@ from twcreds.errors import CredentialsError
 
 __all__ = ["Account", "AccountList", "App", "PendingAuthorization"]
 
-# Python's str.strip() leaves a byte-order mark alone; editors on Windows put one in.
-_STRIP = " \t\n\r\v\f\x1c\x1d\x1e\x1f\x85\xa0\u2028\u2029\ufeff\u200b"
-# Any whitespace, C0/C1 control, zero-width or BOM character left after stripping is a
-# copy-paste accident: Twitter would answer 401 with no further clue.
-_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
+# Python's str.strip() leaves a byte-order mark alone; editors on Windows put one in. Every
+# character str.isspace() knows is here (an ideographic or no-break space pasted around a
+# token is still "surrounding whitespace"), plus the BOM and the zero-width space and word
+# joiner that web pages put around copyable text.
+_STRIP = (
+    " \t\n\r\v\f\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u200b\u2060"
+)
+#: No Twitter credential, screen name or id comes near this; a longer value is a paste of
+#: something else (a whole file, a page), and would only earn a 4xx from Twitter later.
+MAX_VALUE_LENGTH = 1000
 _TOKEN_USER_ID = re.compile(r"(\d+)-")
 # Only a plausible screen name is ever quoted in a message: a value pasted into the wrong
-# field (a secret, say) must not be echoed back as "the account's name".
-_SAFE_NAME = re.compile(r"@?\w{1,50}", re.ASCII)
+# field (a secret, say) must not be echoed back as "the account's name". Twitter's screen
+# names are at most 15 characters; every secret it issues is at least 40.
+_SAFE_NAME = re.compile(r"@?\w{1,15}", re.ASCII)
 
 #: Canonical field name -> the names accepted for it on input.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -59,12 +66,11 @@ SECRET_FIELDS = frozenset({"consumer_secret", "access_token_secret", "oauth_toke
 
 
 def _required(value: object) -> str:
-    # Fast path for the common clean value. isprintable() is False for every whitespace
-    # (but the plain space) and control character, so a value passing it is one that
-    # _FORBIDDEN passes too; anything else takes the full path below.
+    # Fast path for the common clean value. A value passing it also passes the full check
+    # below: the same test (printable, no space, not too long), only without the messages.
     if type(value) is str:
         clean = value.strip(_STRIP)
-        if clean and clean.isprintable() and " " not in clean:
+        if clean and len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and " " not in clean:
             return clean
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
@@ -77,7 +83,14 @@ def _required(value: object) -> str:
     value = value.strip(_STRIP)
     if not value:
         raise PydanticCustomError("empty", "is empty")
-    if _FORBIDDEN.search(value):
+    if len(value) > MAX_VALUE_LENGTH:
+        length = f"{len(value):,}"
+        raise PydanticCustomError("too_long", "is {length} characters long", {"length": length})
+    # isprintable() is False for every whitespace but the plain space, every control and
+    # format character (zero-width spaces, direction marks, a BOM), a lone surrogate (which
+    # could not even be written back as UTF-8) and unassigned code points: all copy-paste
+    # accidents that Twitter would answer with a bare 401.
+    if not value.isprintable() or " " in value:
         raise PydanticCustomError(
             "inner_whitespace", "contains a space, line break or control character"
         )
@@ -91,7 +104,7 @@ def _optional(value: object) -> str | None:
         clean = value.strip(_STRIP)
         if not clean:
             return None
-        if clean.isprintable() and " " not in clean:
+        if len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and " " not in clean:
             return clean
     if isinstance(value, str) and not value.strip(_STRIP):
         return None
@@ -472,6 +485,12 @@ def describe_error(
         return f"{shown} is empty; " + _fix(field, "fill in")
     if kind == "not_a_string":
         return f"{shown} {error.get('msg', 'must be a string')}; write the value as a string"
+    if kind == "too_long":
+        length = error.get("msg", "is too long").removeprefix("is ")
+        return (
+            f"{shown} is {length}, longer than any Twitter credential"
+            f" ({MAX_VALUE_LENGTH:,} at most); " + _fix(field, "copy in just")
+        )
     if kind == "inner_whitespace":
         return (
             f"{shown} contains a space, line break or control character inside the value;"

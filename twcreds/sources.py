@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import json.decoder
+import json.scanner
 import os
 import re
 import stat
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
 from twcreds.models import (
+    _STRIP,
     ALIASES,
     CANONICAL,
     Account,
@@ -56,6 +59,9 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
 _KNOWN_KEYS = frozenset({*CANONICAL, "app", "accounts"})
 _CONSUMER_KEYS = frozenset(ALIASES["consumer_key"] + ALIASES["consumer_secret"])
 _TOKEN_FIELDS = ("access_token", "access_token_secret")
+# Input names that are only aliases (api_key, oauth_token, ...): a record naming none of
+# them cannot give one value twice, which keeps the check below off the common path.
+_ALIAS_ONLY = frozenset(CANONICAL) - frozenset(ALIASES)
 _ACCOUNTS_ADAPTER: TypeAdapter[list[Account]] | None = None
 
 
@@ -180,6 +186,16 @@ def _caller_stacklevel() -> int:
     return level
 
 
+# Line breaks as editors, str.splitlines() (the lines reader) and python-dotenv count them:
+# a lone CR, from an old Mac editor, ends a line too.
+_BREAK = re.compile(r"\r\n?|\n")
+_BREAK_BYTES = re.compile(rb"\r\n?|\n")
+
+
+def _line_of(data: bytes, pos: int) -> int:
+    return len(_BREAK_BYTES.findall(data, 0, pos)) + 1
+
+
 def decode(data: bytes, label: str) -> str:
     """Decode a file's bytes as UTF-8 (a BOM is allowed), with a located message if not."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -188,13 +204,13 @@ def decode(data: bytes, label: str) -> str:
         )
         raise CredentialsError(msg)
     if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        line = _line_of(data, data.index(b"\x00"))
         msg = f"{label}:{line}: contains a NUL byte; this is not a text credentials file"
         raise CredentialsError(msg)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = _line_of(data, exc.start)
     # Raised outside the handler: the UnicodeDecodeError holds the whole file, secrets too,
     # and must not ride along as __context__.
     msg = f"{label}:{line}: is not valid UTF-8; save the file as UTF-8"
@@ -223,6 +239,7 @@ class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+        self.pos: int | None = None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -234,6 +251,58 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateKey(key)
             seen.add(key)
     return result
+
+
+# The pure-Python pieces of the json module, undocumented but stable since Python 2.6: only
+# they say where an object starts, which the error path below needs to name a line.
+_JSON_OBJECT: Any = vars(json.decoder)["JSONObject"]
+_SCANSTRING: Any = vars(json.decoder)["scanstring"]
+_PY_SCANNER: Any = vars(json.scanner)["py_make_scanner"]
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _second_key(text: str, start: int, key: str, scan_once: Any) -> int | None:
+    """Where ``key`` occurs a second time in the object whose members start at ``start``."""
+    seen: set[str] = set()
+    pos = _JSON_SPACE.match(text, start).end()  # type: ignore[union-attr]
+    while text.startswith('"', pos):
+        name, end = _SCANSTRING(text, pos + 1)
+        if name == key and name in seen:
+            return pos
+        seen.add(name)
+        end = _JSON_SPACE.match(text, end).end() + 1  # type: ignore[union-attr]  # the ':'
+        _, end = scan_once(text, _JSON_SPACE.match(text, end).end())  # type: ignore[union-attr]
+        end = _JSON_SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if not text.startswith(",", end):
+            return None
+        pos = _JSON_SPACE.match(text, end + 1).end()  # type: ignore[union-attr]
+    return None
+
+
+def _duplicate_key_offset(text: str) -> int | None:
+    """Parse again, slowly, to find where the first duplicate key is; only on the error path."""
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
+        try:
+            return _JSON_OBJECT(s_and_end, *args)
+        except _DuplicateKey as exc:
+            if exc.pos is None:  # the innermost object: its members parsed, its keys clash
+                doc, start = s_and_end
+                exc.pos = _second_key(doc, start, exc.key, scan_once)
+                if exc.pos is None:
+                    exc.pos = start - 1
+            raise
+
+    decoder: Any = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
+    decoder.parse_object = parse_object
+    decoder.scan_once = scan_once = _PY_SCANNER(decoder)
+    try:
+        decoder.decode(text)
+    except _DuplicateKey as exc:
+        return exc.pos
+    except (ValueError, RecursionError, IndexError):
+        return None
+    return None
 
 
 def read_json(text: str, label: str) -> Parsed:
@@ -251,15 +320,33 @@ def read_json(text: str, label: str) -> Parsed:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as exc:
         key = repr(exc.key) if exc.key in _KNOWN_KEYS else "a key"
-        msg = f"{label}: {key} appears twice in one object; keep only one"
+        where = _duplicate_key_offset(text)
+        if where is None:
+            msg = f"{label}: {key} appears twice in one object; keep only one"
+        else:
+            line, col = _line_col(text, where)
+            msg = f"{label}:{line}:{col}: {key} appears twice in one object; keep only one"
     except json.JSONDecodeError as exc:
         msg = _json_syntax_message(exc, label)
     except RecursionError:
         # json's C parser guards its recursion; no credentials file nests past 3 levels.
         msg = f"{label}: JSON nested thousands of levels deep; this is not a credentials file"
+    except ValueError:
+        # int() refuses a literal of more than 4,300 digits (CVE-2020-10735's guard).
+        msg = f"{_long_number_place(text, label)} a number thousands of digits long;" + (
+            " this is not a credentials file (values are strings in double quotes)"
+        )
     else:
         return _json_shape(value, label)
     raise CredentialsError(msg) from None
+
+
+def _long_number_place(text: str, label: str) -> str:
+    match = re.search(r"(?<=[\[:,\s])-?\d{1000,}", text)
+    if match is None:
+        return f"{label}:"
+    line, col = _line_col(text, match.start())
+    return f"{label}:{line}:{col}:"
 
 
 def _json_shape(value: Any, label: str) -> Parsed:
@@ -282,8 +369,8 @@ def _json_type(value: object) -> str:
 
 
 def _line_col(doc: str, pos: int) -> tuple[int, int]:
-    line = doc.count("\n", 0, pos) + 1
-    return line, pos - (doc.rfind("\n", 0, pos) + 1) + 1
+    line = len(_BREAK.findall(doc, 0, pos)) + 1
+    return line, pos - (max(doc.rfind("\n", 0, pos), doc.rfind("\r", 0, pos)) + 1) + 1
 
 
 def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
@@ -296,7 +383,7 @@ def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
     before = doc[end - 1 : end]
     if exc.msg.startswith("Expecting ',' delimiter"):
         line, col = _line_col(doc, end)
-        at = "at the end of" if doc[end:pos].count("\n") else f"at column {col} of"
+        at = "at the end of" if _BREAK.search(doc, end, pos) else f"at column {col} of"
         return (
             f"{label}:{line}: not valid JSON: a comma is missing {at} line {line};"
             " JSON needs a comma after every value and every object but the last"
@@ -307,14 +394,23 @@ def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
             f"{label}:{line}:{col}: not valid JSON: a comma after the last value;"
             f" remove the comma at line {line}, column {col}"
         )
-    line, col = exc.lineno, exc.colno
-    message = f"{label}:{line}:{col}: not valid JSON: {exc.msg[0].lower()}{exc.msg[1:]}"
+    line, col = _line_col(doc, pos)  # not exc.lineno: json counts only LF as a line break
+    detail = exc.msg.removesuffix(" starting at")  # json's "Unterminated string starting at"
+    message = f"{label}:{line}:{col}: not valid JSON: {detail[0].lower()}{detail[1:]}"
+    if not doc[pos:].strip() or detail == "Unterminated string":
+        return message + "; the file ends in the middle of it: was it cut short?"
     if here == "'":
         return message + "; JSON strings need double quotes: write \"value\", not 'value'"
+    if here == "/":
+        return message + "; JSON has no comments: remove the comment"
+    if doc.startswith(("None", "True", "False"), pos):
+        return message + "; JSON writes null, true and false in lower case"
     if exc.msg.startswith("Expecting property name enclosed in double quotes"):
         return message + "; JSON needs double quotes around every key"
     if exc.msg.startswith("Invalid control character"):
-        return message + "; a value spans lines: put each value on one line"
+        if here in "\r\n":
+            return message + "; a value spans lines: put each value on one line"
+        return message + "; a string holds a raw control character (a tab?): remove it"
     return message + "; fix it there, or check the file with `python -m json.tool FILE`"
 
 
@@ -353,12 +449,16 @@ def read_lines(text: str, label: str) -> Parsed:
     Raises:
         CredentialsError: the file is empty, or has neither 4 nor 2 non-blank lines.
     """
-    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip(" \t\ufeff")]
+    # Blank means what the models strip: a line of no-break spaces holds no value either.
+    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip(_STRIP)]
     if not numbered:
         raise CredentialsError(f"{label}: is empty; no accounts in it")
     if len(numbered) not in (2, 4):
+        where = ", ".join(str(n) for n, _ in numbered[:6]) + (", ..." if len(numbered) > 6 else "")
         msg = (
-            f"{label}: has {len(numbered)} non-blank lines; a lines file holds exactly 4"
+            f"{label}: has {len(numbered)} non-blank lines"
+            f" (on line{'s' if len(numbered) > 1 else ''} {where});"
+            " a lines file holds exactly 4"
             " (consumer key, consumer secret, access token, access token secret, in that order)"
             " or 2 for an app (consumer key and secret)"
         )
@@ -400,6 +500,9 @@ def _env_record(
         data[key] = value
         names[key] = var
         where[key] = places[var]
+    for key in data:
+        if CANONICAL.get(key) == key:  # given under its own name: an alias must not rename it
+            names[key] = f"{prefix}{key.upper()}"
     return Record(data, label, where, names)
 
 
@@ -407,6 +510,11 @@ def _env_parsed(label: str, record: Record) -> Parsed:
     if any(CANONICAL.get(key) in _TOKEN_FIELDS for key in record.data):
         return Parsed(label, [record])
     return Parsed(label, [], app=record)
+
+
+def _ours(var: str, prefix: str) -> bool:
+    """A variable behind ``prefix``, or behind a mis-cased one (kept only as a spelling hint)."""
+    return var.startswith(prefix) or var[: len(prefix)].upper() == prefix.upper()
 
 
 def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
@@ -440,7 +548,7 @@ def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Pa
                 msg = f"{label}:{line}: cannot parse this line; write it as {prefix}NAME=value"
                 raise CredentialsError(msg)
             continue
-        if binding.key is not None and binding.key.startswith(prefix):
+        if binding.key is not None and _ours(binding.key, prefix):
             values[binding.key] = binding.value or ""
             places[binding.key] = f"{label}:{line}"
     if not _defines(values, prefix, blank_ok=blank_ok):
@@ -454,7 +562,7 @@ def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
     Returns:
         The records, or None if no ``{prefix}*`` credential has a value.
     """
-    values = {var: value for var, value in environ.items() if var.startswith(prefix)}
+    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
     if not _defines(values, prefix, blank_ok=False):
         return None
     label = "the environment"
@@ -493,8 +601,14 @@ def validate_records(parsed: Parsed) -> AccountList:
             )
             raise CredentialsError(msg)
         raise CredentialsError(f"{parsed.label}: no accounts in it; add at least one")
+    values = []
+    for record in records:
+        data = record.data
+        if type(data) is dict and not _ALIAS_ONLY.isdisjoint(data):
+            _check_aliases(record)
+        values.append(data)
     try:
-        accounts = _accounts_adapter().validate_python([record.data for record in records])
+        accounts = _accounts_adapter().validate_python(values)
     except ValidationError as exc:
         error = _located_error(exc, records)
     else:
@@ -505,12 +619,41 @@ def validate_records(parsed: Parsed) -> AccountList:
     raise error from None
 
 
+def _check_aliases(record: Record, fields: Collection[str] = ALIASES.keys()) -> None:
+    """Refuse two names for one value (``consumer_key`` and ``api_key``) that disagree.
+
+    pydantic would silently take the first name it knows; with two different values, one
+    of them is stale, and signing with it earns a bare 401 later.
+    """
+    data: dict[Any, Any] = record.data
+    keys_of: dict[str, list[str]] = {}
+    for key in data:
+        if isinstance(key, str) and CANONICAL.get(key) in fields:
+            keys_of.setdefault(CANONICAL[key], []).append(key)
+    for field, keys in keys_of.items():
+        first = _comparable(data[keys[0]])
+        if any(_comparable(data[key]) != first for key in keys[1:]):
+            shown = " and ".join(repr(record.names.get(key, key)) for key in keys)
+            place = record.places.get(keys[-1], record.where)
+            msg = (
+                f"{place}: {shown} both give the {field.replace('_', ' ')}, with different"
+                " values; keep only one of them"
+            )
+            raise CredentialsError(msg)
+
+
+def _comparable(value: object) -> object:
+    return value.strip(_STRIP) if isinstance(value, str) else value
+
+
 def validate_app(record: Record) -> App:
     """Validate an app section, a 2-line file, or the consumer half of an account record.
 
     Raises:
         CredentialsError: the consumer key or secret is missing or malformed.
     """
+    if isinstance(record.data, dict) and not _ALIAS_ONLY.isdisjoint(record.data):
+        _check_aliases(record, ("consumer_key", "consumer_secret"))
     try:
         return App.__pydantic_validator__.validate_python(record.data)  # type: ignore[no-any-return]
     except ValidationError as exc:
@@ -566,6 +709,8 @@ def read_source(
     path = Path(os.fspath(source)).expanduser()
     label = str(path)
     text = decode(read_bytes(path), label)
+    if not text.strip(_STRIP):
+        raise CredentialsError(f"{label}: is empty; no accounts in it")
     fmt = format or guess_format(path, text)
     if fmt == "json":
         return read_json(text, label)

@@ -1,0 +1,517 @@
+"""The secret canary everywhere: every public function, success and failure, never shows a secret.
+
+Secrets are planted (`tests.conftest.CANARY`, and the secrets the offline Twitter issues),
+every public entry point is run on good and bad input with logging at DEBUG on every logger
+that could see a request, and each sweep ends by looking for the secrets in everything a
+user or a log could see: exception messages, reprs and formatted tracebacks (chained
+exceptions included), log records (message, arguments, formatted with tracebacks), warnings,
+reprs and strings of returned objects, and the offline Twitter's own records. The CLI's
+output has its own sweep in ``test_cli.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from tests.conftest import CANARY, write_private
+from twcreds import (
+    Account,
+    AccountList,
+    App,
+    AuthorizationError,
+    CredentialsError,
+    CredentialsNotFoundError,
+    CredentialsRejectedError,
+    PendingAuthorization,
+    RateLimitError,
+    TwcredsError,
+    TwitterAPIError,
+    TwitterConnectionError,
+    add_account,
+    authorize,
+    complete_authorization,
+    load_account,
+    load_accounts,
+    load_app,
+    load_client,
+    load_clients,
+    make_client,
+    post_tweet,
+    remove_account,
+    save_accounts,
+    start_authorization,
+    verify_account,
+)
+from twcreds.testing import FakeTwitter
+
+LOGGERS = (
+    "",
+    "twcreds",
+    "twcreds.testing",
+    "requests",
+    "urllib3",
+    "requests_oauthlib",
+    "oauthlib",
+    "twython",
+)
+
+KEY = "sweepConsumerKey0001"
+TOKEN = "1234-sweepAccessToken"
+CANARY2 = CANARY[::-1]  # a second secret, so that two secret fields are told apart
+
+
+class Sweep:
+    """Runs calls, keeps everything they show, and looks for the secrets in all of it."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self.caplog = caplog
+        self.secrets: set[str] = {CANARY, CANARY2}
+        self.shown: list[tuple[str, str]] = []  # (what, text)
+        self.warnings: list[warnings.WarningMessage] = []
+        self.fakes: list[FakeTwitter] = []
+        self.errors = 0
+        self.calls = 0
+
+    def plant(self, *models: App | Account | PendingAuthorization) -> None:
+        """Treat the secret values of ``models`` as canaries too."""
+        for model in models:
+            for value in vars(model).values():
+                if isinstance(value, SecretStr):
+                    self.secrets.add(value.get_secret_value())
+                elif isinstance(value, App):
+                    self.plant(value)
+
+    def ok(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a call that must succeed; keep the repr and str of what it returns."""
+        self.calls += 1
+        result = call(*args, **kwargs)
+        self.show(f"{_name(call)} result", result)
+        return result
+
+    def fails(
+        self, kind: type[BaseException], call: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> BaseException:
+        """Run a call that must raise ``kind``; keep everything the exception shows."""
+        self.calls += 1
+        # load_clients must raise when called, not when iterated: no iteration here.
+        with pytest.raises(kind) as caught:
+            call(*args, **kwargs)
+        self.errors += 1
+        self.show_error(_name(call), caught.value)
+        return caught.value
+
+    def show(self, what: str, value: object) -> None:
+        self.shown.append((f"repr({what})", repr(value)))
+        self.shown.append((f"str({what})", str(value)))
+        if isinstance(value, AccountList | list | tuple):
+            for index, item in enumerate(value):
+                self.show(f"{what}[{index}]", item)
+
+    def show_error(self, what: str, exc: BaseException) -> None:
+        self.shown.append((f"traceback of {what}", "".join(traceback.format_exception(exc))))
+        link: BaseException | None = exc
+        while link is not None:
+            self.shown.append((f"{what}: {type(link).__name__}", f"{link!s} {link!r}"))
+            self.shown.append((f"{what}: {type(link).__name__}.args", repr(link.args)))
+            self.shown.append((f"{what}: {type(link).__name__} attributes", repr(vars(link))))
+            link = link.__cause__ or link.__context__
+
+    def check(self) -> None:
+        """Fail, naming the place, if any secret shows anywhere."""
+        formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+        seen = list(self.shown)
+        seen.append(("caplog.text", self.caplog.text))
+        for record in self.caplog.records:
+            seen.append((f"log record of {record.name}", record.getMessage()))
+            seen.append((f"log record args of {record.name}", repr(record.args)))
+            seen.append((f"formatted log record of {record.name}", formatter.format(record)))
+        for warning in self.warnings:
+            seen.append(("warning", f"{warning.message!s} {warning.message!r}"))
+        for fake in self.fakes:
+            seen.append(("FakeTwitter", repr(fake)))
+            seen.append(("FakeTwitter.requests", repr(fake.requests)))
+            seen.append(("FakeTwitter.tweets", repr(fake.tweets)))
+        leaks = [(what, secret) for what, text in seen for secret in self.secrets if secret in text]
+        assert not leaks, f"secrets shown in: {sorted({what for what, _ in leaks})}"
+        assert self.calls > 0  # a sweep that ran nothing proves nothing
+
+
+def _name(call: Callable[..., Any]) -> str:
+    return getattr(call, "__name__", repr(call))
+
+
+@pytest.fixture
+def sweep(caplog: pytest.LogCaptureFixture) -> Iterator[Sweep]:
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    result = Sweep(caplog)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result.warnings = caught
+        yield result
+
+
+def account_values(**changes: Any) -> dict[str, Any]:
+    """An account's values, secrets planted; ``name=...`` leaves a value out."""
+    values: dict[str, Any] = {
+        "consumer_key": KEY,
+        "consumer_secret": CANARY,
+        "access_token": TOKEN,
+        "access_token_secret": CANARY2,
+        "screen_name": "sweepbot",
+        "user_id": "1234",
+    }
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not ...}
+
+
+def env_text(values: dict[str, Any], prefix: str = "TWITTER_") -> str:
+    return "".join(f"{prefix}{k.upper()}={v}\n" for k, v in values.items())
+
+
+def lines_text(values: dict[str, Any]) -> str:
+    keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    return "".join(f"{values[k]}\n" for k in keys)
+
+
+# --- loading: files, the environment, the default chain ---------------------------------
+
+
+def test_loaders_never_show_a_secret(
+    sweep: Sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = account_values()
+    second = account_values(access_token="5678-other", screen_name="other", user_id="5678")
+    files = {
+        "list.json": json.dumps([good, second]),
+        "one.json": json.dumps(good),
+        "app.json": json.dumps(
+            {
+                "app": {"consumer_key": KEY, "consumer_secret": CANARY},
+                "accounts": [{"access_token": TOKEN, "access_token_secret": CANARY2}],
+            }
+        ),
+        "creds-twitter": lines_text(good),
+        "bot.env": env_text(good),
+        "multi.env": env_text(good, "BOT1_") + env_text(second, "BOT2_"),
+        "app-twitter": f"{KEY}\n{CANARY}\n",
+    }
+    paths = {name: write_private(tmp_path / name, text) for name, text in files.items()}
+
+    # Success, every loader and format.
+    for name, path in paths.items():
+        if name == "app-twitter":
+            sweep.ok(load_app, path)
+            continue
+        prefix = "BOT2_" if name == "multi.env" else "TWITTER_"
+        accounts = sweep.ok(load_accounts, path, prefix=prefix)
+        sweep.ok(load_app, path, prefix=prefix)
+        sweep.ok(load_account, path, account=0, prefix=prefix)
+        with sweep.ok(load_client, path, account=0, prefix=prefix) as client:
+            sweep.show("client", client)
+        for account, client in sweep.ok(load_clients, path, prefix=prefix):
+            sweep.show("load_clients account", account)
+            sweep.show("load_clients client", client)
+            client.close()
+        with sweep.ok(make_client, accounts[0]) as client:
+            sweep.show("make_client", client)
+    sweep.ok(load_account, paths["list.json"], account="@Other")
+
+    # Failures on good files: a missing account, an ambiguous choice, a bad choice.
+    sweep.fails(CredentialsError, load_account, paths["list.json"])
+    sweep.fails(CredentialsError, load_account, paths["list.json"], account="nobody")
+    sweep.fails(CredentialsError, load_account, paths["list.json"], account=7)
+    sweep.fails(CredentialsError, load_app, paths["list.json"].with_name("nothing.json"))
+    sweep.fails(CredentialsError, load_accounts, paths["app-twitter"])
+    sweep.fails(CredentialsError, load_accounts, paths["list.json"], format="yaml")
+    sweep.fails(CredentialsError, load_client, paths["list.json"], api_base="ftp://x")
+    sweep.fails(
+        CredentialsError,
+        make_client,
+        sweep.ok(load_account, paths["one.json"]),
+        api_base="http://exa mple",
+    )
+
+    # Bad files, every format, secrets in them.
+    bad = {
+        "spaced.json": json.dumps(account_values(consumer_secret=f"{CANARY} x")),
+        "long.json": json.dumps(account_values(access_token_secret=CANARY * 100)),
+        "typo.json": json.dumps(account_values(access_token_secret=..., acces_token_secret=CANARY)),
+        "broken.json": json.dumps(good)[:-20],
+        "dupe.json": json.dumps([good, good]),
+        # A secret pasted as a screen name, in an entry that fails: not quoted as its name.
+        "swapped.json": json.dumps(
+            [account_values(screen_name=CANARY, user_id=None, access_token_secret=""), second]
+        ),
+        "secret-key.json": json.dumps({CANARY: CANARY2, **good, "access_token": ""}),
+        "spaced.env": env_text(account_values(access_token_secret=f"'{CANARY}\t{CANARY2}'")),
+        "unparsable.env": env_text(good) + f'TWITTER_CONSUMER_SECRET="{CANARY}\n',
+        "typo.env": env_text(account_values(access_token_secret=...))
+        + f"TWITTER_ACCES_TOKEN_SECRET={CANARY2}\n",
+        "five-lines": lines_text(good) + f"{CANARY}\n",
+        "spaced-lines": lines_text(account_values(consumer_secret=f"{CANARY} {CANARY2}")),
+    }
+    for name, text in bad.items():
+        path = write_private(tmp_path / name, text)
+        for load in (load_accounts, load_account, load_client, load_clients):
+            sweep.fails(CredentialsError, load, path)
+        if name in ("typo.env", "dupe.json"):  # the consumer half is sound
+            sweep.ok(load_app, path)
+    sweep.fails(CredentialsError, load_app, tmp_path / "spaced.json")
+    sweep.fails(CredentialsNotFoundError, load_accounts, tmp_path / "missing.json")
+
+    # A file others may read: the warning names it and the fix, never a value.
+    loose = tmp_path / "loose.json"
+    loose.write_text(json.dumps(good), encoding="utf-8")
+    loose.chmod(0o644)
+    sweep.ok(load_accounts, loose)
+
+    # The default chain: the environment, TWCREDS_FILE, ./.env, the store.
+    for key, value in good.items():
+        monkeypatch.setenv(f"TWITTER_{key.upper()}", value)
+    sweep.ok(load_accounts)
+    sweep.ok(load_account)
+    sweep.ok(load_client).close()
+    monkeypatch.setenv("TWITTER_ACCESS_TOKEN_SECRET", f"{CANARY2}\n{CANARY}")
+    sweep.fails(CredentialsError, load_account)
+    monkeypatch.setenv("TWITTER_ACCESS_TOKEN_SECRET", "")
+    monkeypatch.setenv("TWCREDS_FILE", str(tmp_path / "spaced.json"))
+    sweep.fails(CredentialsError, load_account)
+    monkeypatch.setenv("TWCREDS_FILE", str(paths["list.json"]))
+    monkeypatch.setenv("TWCREDS_ACCOUNT", "nobody")
+    sweep.fails(CredentialsError, load_account)
+    monkeypatch.setenv("TWCREDS_ACCOUNT", "other")
+    sweep.ok(load_account)
+    for name in ("TWCREDS_FILE", "TWCREDS_ACCOUNT", *(f"TWITTER_{k.upper()}" for k in good)):
+        monkeypatch.delenv(name)
+    write_private(Path(".env"), env_text(account_values(consumer_secret=f"{CANARY}\x00")))
+    sweep.fails(CredentialsError, load_account)
+    Path(".env").unlink()
+    sweep.fails(CredentialsNotFoundError, load_account)
+
+    assert sweep.warnings, "the loose file should have warned"
+    assert sweep.errors > 60
+    sweep.check()
+
+
+# --- the models -------------------------------------------------------------------------------
+
+
+def test_models_never_show_a_secret(sweep: Sweep) -> None:
+    account = sweep.ok(Account, **account_values())
+    app = sweep.ok(App, consumer_key=KEY, consumer_secret=CANARY)
+    pending = sweep.ok(
+        PendingAuthorization,
+        auth_url="http://127.0.0.1/oauth/authorize?oauth_token=req",
+        oauth_token="req",
+        oauth_token_secret=CANARY2,
+        app=app,
+    )
+    sweep.ok(AccountList, [account])
+    sweep.show("account.app", account.app)
+    sweep.show("model_dump", account.model_dump())
+    sweep.show("pending model_dump", pending.model_dump())
+    sweep.ok(Account.model_validate_json, account.model_dump_json())
+    sweep.ok(PendingAuthorization.model_validate_json, pending.model_dump_json())
+    sweep.ok(account.model_copy, update={"screen_name": "renamed"})
+
+    sweep.fails(CredentialsError, Account, **account_values(consumer_secret=f"{CANARY} {CANARY}"))
+    sweep.fails(CredentialsError, Account, **account_values(access_token_secret=CANARY * 50))
+    sweep.fails(CredentialsError, Account, **account_values(screen_name=f"{CANARY}\n{CANARY}"))
+    sweep.fails(CredentialsError, App, consumer_key=KEY, consumer_secret=[CANARY])
+    sweep.fails(CredentialsError, AccountList, [account, account])
+    sweep.fails(CredentialsError, Account.model_validate_json, f'{{"consumer_secret": "{CANARY}"')
+    sweep.fails(CredentialsError, Account.model_validate, {CANARY: CANARY2})
+    sweep.fails(
+        CredentialsError,
+        PendingAuthorization.model_validate_json,
+        pending.model_dump_json().replace('"req"', f'"{CANARY} x"'),
+    )
+    sweep.fails(
+        CredentialsError, account.model_copy, update={"access_token_secret": f"{CANARY}\t{CANARY}"}
+    )
+    sweep.fails(AttributeError, setattr, account, "consumer_secret", CANARY)
+    sweep.fails(KeyError, account_list_get, AccountList([account]), "nobody")
+    sweep.check()
+
+
+def account_list_get(accounts: AccountList, name: str) -> Account:
+    return accounts[name]
+
+
+# --- the network: verify, post, the PIN flow -----------------------------------------------------
+
+
+def test_twitter_calls_never_show_a_secret(sweep: Sweep, fake_twitter: FakeTwitter) -> None:
+    fake = fake_twitter
+    sweep.fakes.append(fake)
+    url = fake.url
+    app = fake.create_app()
+    owner = fake.issue_token(app, "sweepowner")
+    sweep.plant(app, owner)
+
+    # Success.
+    sweep.ok(verify_account, owner, api_base=url)
+    with sweep.ok(make_client, owner, api_base=url) as client:
+        sweep.ok(verify_account, client)
+        sweep.ok(post_tweet, client, "hello from the sweep")
+
+    # A wrong consumer secret, a wrong token secret (both the canary), a revoked token.
+    wrong_app = owner.model_copy(update={"consumer_secret": CANARY})
+    wrong_token = owner.model_copy(update={"access_token_secret": CANARY2})
+    for bad in (wrong_app, wrong_token):
+        sweep.fails(CredentialsRejectedError, verify_account, bad, api_base=url)
+        with make_client(bad, api_base=url) as client:
+            sweep.fails(CredentialsRejectedError, post_tweet, client, "rejected")
+            sweep.fails(CredentialsRejectedError, verify_account, client)
+    other = fake.issue_token(app, "sweeprevoked")
+    sweep.plant(other)
+    fake.revoke(other)
+    sweep.fails(CredentialsRejectedError, verify_account, other, api_base=url)
+
+    # A read-only token, a duplicate tweet, Twitter's faults, the rate limit.
+    reader_app = fake.create_app(permissions="read")
+    reader = fake.issue_token(reader_app, "sweepreader")
+    sweep.plant(reader_app, reader)
+    with make_client(reader, api_base=url) as client:
+        sweep.fails(TwitterAPIError, post_tweet, client, "no write")
+    with make_client(owner, api_base=url) as client:
+        sweep.fails(TwitterAPIError, post_tweet, client, "hello from the sweep")
+        for kind in ("close", "html", "garbage"):
+            fake.fail_next(kind)
+            sweep.fails(TwcredsError, post_tweet, client, f"fault {kind}")
+            fake.fail_next(kind)
+            sweep.fails(TwcredsError, verify_account, client)
+    fake.rate_limit = 1
+    fake.reset_rate_limits()
+    sweep.ok(verify_account, owner, api_base=url)
+    sweep.fails(RateLimitError, verify_account, owner, api_base=url)
+    fake.rate_limit = None
+    with make_client(owner, api_base="http://127.0.0.1:9", timeout=2) as client:
+        sweep.fails(TwitterConnectionError, post_tweet, client, "nowhere")
+
+    # The PIN flow, step by step and whole.
+    pending = sweep.ok(start_authorization, app, api_base=url, force_login=True)
+    sweep.plant(pending)
+    pin = fake.approve(pending.oauth_token, "sweepnew")
+    sweep.fails(AuthorizationError, complete_authorization, pending, "0000000")
+    pending = sweep.ok(start_authorization, owner, api_base=url, screen_name="@sweepnew")
+    sweep.plant(pending)
+    pin = fake.approve(pending.oauth_token, "sweepnew")
+    sweep.ok(PendingAuthorization.model_validate_json, pending.model_dump_json())
+    new = sweep.ok(complete_authorization, pending, pin)
+    sweep.plant(new)
+    sweep.fails(AuthorizationError, complete_authorization, pending, pin)  # used already
+    sweep.fails(AuthorizationError, complete_authorization, pending, "not a pin")
+    sweep.fails(AuthorizationError, start_authorization, wrong_app, api_base=url)
+    pending = sweep.ok(start_authorization, app, api_base=url)
+    fake.deny(pending.oauth_token)
+    sweep.fails(AuthorizationError, complete_authorization, pending, 1234567)
+    fake.confirm_callback = False
+    sweep.fails(AuthorizationError, start_authorization, app, api_base=url)
+    fake.confirm_callback = True
+    fake.fail_next("close")
+    sweep.fails(TwitterConnectionError, start_authorization, app, api_base=url)
+
+    echoed: list[str] = []
+
+    def prompt(_: str) -> str:
+        [pending_token] = _pending_tokens(echoed)
+        return fake.approve(pending_token, "sweepwhole")
+
+    whole = sweep.ok(
+        authorize, app, api_base=url, open_browser=False, prompt=prompt, echo=echoed.append
+    )
+    sweep.plant(whole)
+    sweep.shown.extend(("authorize echo", line) for line in echoed)
+    echoed.clear()
+    sweep.fails(
+        AuthorizationError,
+        authorize,
+        wrong_app,
+        api_base=url,
+        open_browser=False,
+        prompt=prompt,
+        echo=echoed.append,
+    )
+    sweep.shown.extend(("authorize echo", line) for line in echoed)
+    # Logging really was on: the HTTP and OAuth layers logged every request at DEBUG.
+    logged = {record.name.split(".")[0] for record in sweep.caplog.records}
+    assert {"urllib3", "oauthlib", "requests_oauthlib", "twcreds"} <= logged
+    sweep.check()
+
+
+def _pending_tokens(echoed: list[str]) -> list[str]:
+    """The request token of the last authorize URL shown."""
+    from urllib.parse import parse_qs, urlsplit
+
+    urls = [line.strip() for line in echoed if "oauth_token=" in line]
+    return parse_qs(urlsplit(urls[-1]).query)["oauth_token"][:1]
+
+
+# --- storage --------------------------------------------------------------------------------------
+
+
+def test_storage_never_shows_a_secret(sweep: Sweep, tmp_path: Path, private_umask: None) -> None:
+    first = Account(**account_values())
+    second = Account(
+        **account_values(access_token="5678-other", screen_name="other", user_id="5678")
+    )
+    store = tmp_path / "store" / "accounts.json"
+
+    sweep.ok(save_accounts, store, [first])
+    sweep.ok(add_account, store, second)
+    sweep.ok(add_account, store, second.model_copy(update={"access_token_secret": CANARY + "x"}))
+    sweep.secrets.add(CANARY + "x")
+    sweep.ok(load_accounts, store)
+    sweep.ok(remove_account, store, "@other")
+    sweep.ok(remove_account, store, "1234")
+    sweep.ok(save_accounts, store, [first, second])
+
+    sweep.fails(CredentialsError, save_accounts, store, [first, first])
+    sweep.fails(CredentialsError, save_accounts, tmp_path, [first])  # a directory in the way
+    sweep.fails(CredentialsError, remove_account, store, "nobody")
+    sweep.fails(CredentialsNotFoundError, remove_account, tmp_path / "none.json", "x")
+    # Renamed to the screen name of another stored account: two @other after the update.
+    renamed = first.model_copy(update={"screen_name": "Other"})
+    sweep.fails(CredentialsError, add_account, store, renamed)
+    broken = write_private(tmp_path / "broken.json", json.dumps([account_values()])[:-30])
+    sweep.fails(CredentialsError, add_account, broken, first)
+    sweep.fails(CredentialsError, remove_account, broken, "sweepbot")
+    spaced = json.dumps([account_values(consumer_secret=f"{CANARY} {CANARY2}")])
+    sweep.fails(CredentialsError, add_account, write_private(tmp_path / "s.json", spaced), second)
+    blocker = write_private(tmp_path / "file", "")
+    sweep.fails(CredentialsError, save_accounts, blocker / "sub" / "accounts.json", [first])
+    sweep.check()
+
+
+def test_the_sweep_finds_a_planted_leak(caplog: pytest.LogCaptureFixture) -> None:
+    """The sweep's own check: a secret in a log, a warning, an error or a repr is found."""
+    leaks: list[Callable[[Sweep], object]] = [
+        lambda s: logging.getLogger("urllib3.connectionpool").debug("sent %s", CANARY),
+        lambda s: logging.getLogger("twcreds").info(CANARY2),
+        lambda s: warnings.warn(f"oops {CANARY}", UserWarning, stacklevel=1),
+        lambda s: s.fails(ValueError, int, CANARY),
+        lambda s: s.ok(dict, secret=CANARY),
+    ]
+    for leak in leaks:
+        caplog.clear()
+        for name in LOGGERS:
+            caplog.set_level(logging.DEBUG, logger=name or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sweep = Sweep(caplog)
+            sweep.warnings = caught
+            sweep.calls = 1
+            leak(sweep)
+            with pytest.raises(AssertionError, match="secrets shown in"):
+                sweep.check()
