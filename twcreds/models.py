@@ -146,12 +146,45 @@ class _Frozen:
         raise AttributeError(msg)
 
 
-class _Model(_Frozen, BaseModel):
-    """Shared configuration; turns pydantic's errors into `CredentialsError`.
+class _Validating(BaseModel):
+    """``model_validate*`` that raise `CredentialsError` instead of pydantic's error.
 
     Each entry point raises outside its ``except`` block, so that the `ValidationError`
     does not ride along as ``__context__`` (where traceback tools would still find it).
     """
+
+    @classmethod
+    def _error(cls, exc: ValidationError, data: Any) -> CredentialsError:
+        fields = () if issubclass(cls, RootModel) else cls.model_fields
+        return credentials_error(exc, cls.__name__, data, fields=fields)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            error = cls._error(exc, obj)
+        raise error from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            error = cls._error(exc, _loads_or_none(json_data))
+        raise error from None
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_strings(obj, **kwargs)
+        except ValidationError as exc:
+            error = cls._error(exc, obj)
+        raise error from None
+
+
+class _Model(_Frozen, _Validating):
+    """Shared configuration: frozen, inputs hidden from errors, unknown keys ignored."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -165,37 +198,12 @@ class _Model(_Frozen, BaseModel):
             super().__init__(**data)
             return
         except ValidationError as exc:
-            error = credentials_error(exc, type(self).__name__, data, fields=_fields(self))
+            error = self._error(exc, data)
         raise error from None
 
     # Tell pydantic this __init__ only wraps the base one, so nested validation (an Account
     # inside an AccountList) stays in pydantic-core instead of calling back into Python.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:
-            error = credentials_error(exc, cls.__name__, obj, fields=_fields(cls))
-        raise error from None
-
-    @classmethod
-    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate_json(json_data, **kwargs)
-        except ValidationError as exc:
-            data = _loads_or_none(json_data)
-            error = credentials_error(exc, cls.__name__, data, fields=_fields(cls))
-        raise error from None
-
-    @classmethod
-    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate_strings(obj, **kwargs)
-        except ValidationError as exc:
-            error = credentials_error(exc, cls.__name__, obj, fields=_fields(cls))
-        raise error from None
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """Copy the model; unlike pydantic's, the ``update`` values are validated too.
@@ -209,10 +217,6 @@ class _Model(_Frozen, BaseModel):
         for key, value in update.items():
             fields[key if key in fields else CANONICAL.get(key, key)] = value
         return type(self).model_validate(fields)
-
-
-def _fields(model: BaseModel | type[BaseModel]) -> Collection[str]:
-    return type(model).model_fields if isinstance(model, BaseModel) else model.model_fields
 
 
 def _loads_or_none(json_data: str | bytes | bytearray) -> Any:
@@ -277,7 +281,7 @@ def _normalize_name(name: str) -> str:
     return name.strip(_STRIP).removeprefix("@").casefold()
 
 
-class AccountList(_Frozen, RootModel[list[Account]]):
+class AccountList(_Frozen, _Validating, RootModel[list[Account]]):
     """Several accounts, as in the guide's multi-account JSON list.
 
     Supports ``len()``, iteration, and ``accounts[i]`` by index or
@@ -291,29 +295,14 @@ class AccountList(_Frozen, RootModel[list[Account]]):
             if data:
                 super().__init__(**data)
             else:
-                super().__init__(list(root) if isinstance(root, tuple) else root)
+                # RootModel's __init__ (next in line after _Validating) takes the root.
+                super().__init__(list(root) if isinstance(root, tuple) else root)  # type: ignore[call-arg]
             return
         except ValidationError as exc:
-            error = credentials_error(exc, type(self).__name__, root)
+            error = self._error(exc, root)
         raise error from None
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:
-            error = credentials_error(exc, cls.__name__, obj)
-        raise error from None
-
-    @classmethod
-    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate_json(json_data, **kwargs)
-        except ValidationError as exc:
-            error = credentials_error(exc, cls.__name__, _loads_or_none(json_data))
-        raise error from None
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """Copy the list; unlike pydantic's, an updated ``root`` is validated too.
@@ -324,14 +313,6 @@ class AccountList(_Frozen, RootModel[list[Account]]):
         if not update:
             return super().model_copy(deep=deep)
         return type(self)(update.get("root", self.root))
-
-    @classmethod
-    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate_strings(obj, **kwargs)
-        except ValidationError as exc:
-            error = credentials_error(exc, cls.__name__, obj)
-        raise error from None
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> Self:

@@ -253,11 +253,6 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-# The pure-Python pieces of the json module, undocumented but stable since Python 2.6: only
-# they say where an object starts, which the error path below needs to name a line.
-_JSON_OBJECT: Any = vars(json.decoder)["JSONObject"]
-_SCANSTRING: Any = vars(json.decoder)["scanstring"]
-_PY_SCANNER: Any = vars(json.scanner)["py_make_scanner"]
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -266,7 +261,7 @@ def _second_key(text: str, start: int, key: str, scan_once: Any) -> int | None:
     seen: set[str] = set()
     pos = _JSON_SPACE.match(text, start).end()  # type: ignore[union-attr]
     while text.startswith('"', pos):
-        name, end = _SCANSTRING(text, pos + 1)
+        name, end = vars(json.decoder)["scanstring"](text, pos + 1)
         if name == key and name in seen:
             return pos
         seen.add(name)
@@ -280,11 +275,23 @@ def _second_key(text: str, start: int, key: str, scan_once: Any) -> int | None:
 
 
 def _duplicate_key_offset(text: str) -> int | None:
-    """Parse again, slowly, to find where the first duplicate key is; only on the error path."""
+    """Parse again, slowly, to find where the first duplicate key is; only on the error path.
+
+    Only json's pure-Python parser says where an object starts; its pieces are undocumented
+    (if a Python release changes them, the message simply loses its line number).
+    """
+    try:
+        return _find_duplicate_key(text)
+    except Exception:  # a best-effort location, never a reason to fail
+        return None
+
+
+def _find_duplicate_key(text: str) -> int | None:
+    json_object: Any = vars(json.decoder)["JSONObject"]
 
     def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
         try:
-            return _JSON_OBJECT(s_and_end, *args)
+            return json_object(s_and_end, *args)
         except _DuplicateKey as exc:
             if exc.pos is None:  # the innermost object: its members parsed, its keys clash
                 doc, start = s_and_end
@@ -295,13 +302,11 @@ def _duplicate_key_offset(text: str) -> int | None:
 
     decoder: Any = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
     decoder.parse_object = parse_object
-    decoder.scan_once = scan_once = _PY_SCANNER(decoder)
+    decoder.scan_once = scan_once = vars(json.scanner)["py_make_scanner"](decoder)
     try:
         decoder.decode(text)
     except _DuplicateKey as exc:
         return exc.pos
-    except (ValueError, RecursionError, IndexError):
-        return None
     return None
 
 
@@ -388,8 +393,9 @@ def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
             f"{label}:{line}: not valid JSON: a comma is missing {at} line {line};"
             " JSON needs a comma after every value and every object but the last"
         )
-    if before == "," and here in ("}", "]"):
-        line, col = _line_col(doc, end - 1)
+    trailing = exc.msg.startswith("Illegal trailing comma")  # Python 3.13+: pos is the comma
+    if trailing or (before == "," and here in ("}", "]")):
+        line, col = _line_col(doc, pos if trailing else end - 1)
         return (
             f"{label}:{line}:{col}: not valid JSON: a comma after the last value;"
             f" remove the comma at line {line}, column {col}"
