@@ -8,6 +8,7 @@ interactive `authorize` runs in a pseudo-terminal, so that its hidden secret pro
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -30,6 +32,7 @@ from twcreds import (
     Account,
     App,
     __version__,
+    cli,
     load_account,
     load_accounts,
     make_client,
@@ -37,11 +40,12 @@ from twcreds import (
     save_accounts,
     verify_account,
 )
-from twcreds.cli import build_parser, main
+from twcreds.cli import main
+from twcreds.errors import RateLimitError, TwitterAPIError
 from twcreds.sources import default_store_path
 from twcreds.testing import FakeTwitter
 
-COMMANDS = ["authorize", "list", "check", "convert", "remove", "demo", "emulator"]
+COMMANDS = ["authorize", "add", "list", "check", "convert", "remove", "demo", "emulator"]
 BIN = Path(sys.executable).parent
 SCRIPT = shutil.which("twcreds", path=str(BIN)) or str(BIN / "twcreds")
 # Makes the pseudo-terminal the child's controlling terminal (getpass opens /dev/tty),
@@ -247,7 +251,7 @@ def test_top_level_help_lists_every_command_and_has_examples(
     examples = examples_in(text)
     assert len(examples) >= 3
     for argv in examples:
-        build_parser().parse_args(argv)
+        cli.parse_args(argv)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -255,13 +259,14 @@ def test_every_command_help_has_an_example_that_parses(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     examples = examples_in(help_of(capsys, command))
-    assert examples, f"`twcreds {command} --help` shows no example"
+    assert [argv for argv in examples if argv[0] == command], (
+        f"`twcreds {command} --help` shows no example of it"
+    )
     for argv in examples:
-        assert argv[0] == command
-        build_parser().parse_args(argv)  # a usage error would raise SystemExit
+        cli.parse_args(argv)  # a usage error would raise SystemExit
 
 
-def test_examples_of_list_convert_check_remove_and_authorize_run(
+def test_examples_of_list_convert_check_add_remove_and_authorize_run(
     capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = world.fake.issue_token(world.app, "firstbot")
@@ -288,7 +293,7 @@ def test_examples_of_list_convert_check_remove_and_authorize_run(
     monkeypatch.setenv("TWCREDS_API_BASE", world.fake.url)
 
     ran = 0
-    for command in ("list", "convert", "check", "authorize", "remove"):
+    for command in ("list", "convert", "check", "authorize", "add", "remove"):
         for argv in examples_in(help_of(capsys, command)):
             argv = [arg.replace("http://127.0.0.1:8765", world.fake.url) for arg in argv]
             if command == "authorize" and "--url-only" not in argv and "--pin" not in argv:
@@ -299,8 +304,8 @@ def test_examples_of_list_convert_check_remove_and_authorize_run(
             status, _, err = run(capsys, *argv)
             assert status == 0, f"twcreds {shlex.join(argv)}: {err}"
             ran += 1
-    assert ran >= 12
-    assert load_account(default_store_path(), account="thirdbot").screen_name == "thirdbot"
+    assert ran >= 14
+    assert load_accounts(default_store_path()).names == ["thirdbot", None]  # None: the 4 lines
     assert load_accounts("accounts.json").names == ["firstbot"]
 
 
@@ -320,7 +325,7 @@ def test_no_command_shows_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -
         (["list", "--bogus"], "unrecognized arguments: --bogus"),
         (["frobnicate"], "invalid choice"),
         (["check", "--workers", "0"], "must be at least 1"),
-        (["check", "--api-base", "ftp://example.com"], "not an http:// or https:// URL"),
+        (["check", "--api-base", "ftp://example.com"], "must start with http:// or https://"),
         (["convert", "a.json", "-o", "b.json"], "--to"),
         (["list", "--format", "json"], "--format describes a SOURCE file"),
         (["authorize", "--url-only"], "--url-only needs --state FILE"),
@@ -328,6 +333,11 @@ def test_no_command_shows_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -
         (["authorize", "--state", "s.json"], "needs --url-only (step 1) or --pin"),
         (["authorize", "app.txt", "--state", "s.json", "--pin", "1"], "APP_SOURCE: not used"),
         (["emulator", "--port", "70000"], "a port is 0 to 65535"),
+        (["emulator", "--rate-limit", "0"], "must be at least 1"),
+        (["emulator", "--latency", "-1"], "must not be negative"),
+        (["emulator", "--screen-name", "not a name"], "a screen name is 1 to 15"),
+        (["emulator", "--bogus"], "unrecognized arguments: --bogus"),
+        (["add"], "required: SOURCE"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -338,6 +348,73 @@ def test_usage_errors_exit_2(
     assert "twcreds" in err
     assert "error:" in err
     assert message in err
+
+
+BAD_API_BASES = [
+    "ftp://example.com",
+    "127.0.0.1:8765",
+    "http://",
+    "http://127.0.0.1:87x5",
+    "https://api.twitter.com/2",
+    "http://bot:hunter2secret@127.0.0.1:8765",
+    "http://127.0.0.1:8765/?x=1",
+    "http://127.0.0.1 :8765",
+    " ",
+]
+
+
+@pytest.mark.parametrize("value", BAD_API_BASES)
+@pytest.mark.parametrize("command", [["check", "a.json"], ["authorize", "app.txt"]])
+def test_every_bad_api_base_option_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], command: list[str], value: str
+) -> None:
+    status, out, err = run(capsys, *command, "--api-base", value)
+    assert (status, out) == (2, "")
+    (last,) = [line for line in err.splitlines() if "error:" in line]
+    assert last.startswith(f"twcreds {command[0]}: error: argument --api-base: ")
+    assert "hunter2secret" not in err  # the URL is described, never quoted back
+
+
+def test_a_bad_api_base_in_the_environment_is_an_error_not_a_usage_error(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWCREDS_API_BASE", "http://127.0.0.1:87x5")
+    app = app_file(Path("app.txt"), world.app)
+    for argv in (["check", str(world.path)], ["authorize", str(app), "--no-browser"]):
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (1, "")
+        assert err == (
+            "twcreds: error: TWCREDS_API_BASE is not a valid URL (check the port); give the"
+            " scheme and host only, such as https://api.twitter.com or http://127.0.0.1:8080\n"
+        )
+    assert world.fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "99999"], "a port is 0 to 65535"),
+        (["--port", "-1"], "a port is 0 to 65535"),
+        (["--port", "http"], "not a port number"),
+        (["--rate-limit", "0"], "must be at least 1"),
+        (["--latency", "-0.5"], "must not be negative"),
+        (["--latency", "nan"], "not a number of seconds"),
+    ],
+)
+def test_python_m_twcreds_testing_rejects_bad_options_with_exit_2(
+    argv: list[str], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "twcreds.testing", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("python -m twcreds.testing: error: argument")
+    assert message in result.stderr
 
 
 def test_import_stays_light() -> None:
@@ -561,6 +638,60 @@ def test_ctrl_c_during_check_exits_130_and_changes_nothing(world: World) -> None
     assert snapshot(world.path.parent) == before
 
 
+def test_ctrl_c_during_check_exits_at_once_though_requests_are_in_flight(world: World) -> None:
+    save_accounts(world.path, [world.fake.issue_token(world.app, f"slow{i}") for i in range(4)])
+    before = snapshot(world.path.parent)
+    world.fake.latency = 5  # every answer is 5 s away; the timeout (30 s) further still
+    argv = [str(world.path), "--workers", "2", "--timeout", "30", "--api-base", world.fake.url]
+    proc = subprocess.Popen(
+        [SCRIPT, "check", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while len(world.fake.requests) < 2:  # both workers wait for an answer
+            assert time.monotonic() < deadline, "the checks did not start"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=15)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert elapsed < 2, f"exited {elapsed:.1f} s after Ctrl-C"
+    assert out == ""
+    assert err.splitlines()[-1] == "twcreds: interrupted"
+    assert "Traceback" not in err
+    assert snapshot(world.path.parent) == before
+
+
+def test_check_names_unnamed_accounts_by_index_and_masked_token(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    revoked = world.fake.issue_token(world.app, "gone")
+    world.fake.revoke(revoked)
+    unnamed = [
+        account.model_copy(update={"screen_name": None, "user_id": None})
+        for account in (world.accounts[0], revoked)
+    ]
+    save_accounts("unnamed.json", unnamed)
+    status, out, err = run(capsys, "check", "unnamed.json", "--api-base", world.fake.url)
+    assert (status, err) == (1, "")
+    first, second, summary = out.splitlines()
+    tokens = ["\u2026" + account.access_token[-4:] for account in unnamed]
+    assert first.split()[:4] == ["0", "token", tokens[0], "ok"]
+    assert first.endswith(f"@alice (user id {world.accounts[0].user_id})")
+    assert second.split()[:4] == ["1", "token", tokens[1], "rejected"]
+    assert second.split("rejected", 1)[1].strip().startswith("Twitter answered 401 (code 89)")
+    assert "unnamed" not in out
+    assert "verify" not in out
+    assert summary == "1 of 2 accounts ok; 1 rejected."
+    assert_no_secret(out, world.secrets)
+
+
 # --- convert ---------------------------------------------------------------------------
 
 
@@ -606,6 +737,23 @@ def test_convert_refuses_several_accounts_for_lines_and_env(
     assert not Path("x").exists()
 
 
+def test_long_lists_of_names_are_cut_after_ten(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    many = [world.fake.issue_token(world.app, f"bot{i:02d}") for i in range(25)]
+    save_accounts("many.json", many)
+    status, _, err = run(capsys, "convert", "many.json", "--to", "env", "-o", "x.env")
+    assert status == 1
+    names = ", ".join(f"[{i}] @bot{i:02d}" for i in range(10))
+    assert f"many.json holds 25 accounts ({names} and 15 more); an env file holds one" in err
+    assert "@bot10" not in err
+
+    status, out, err = run(capsys, "add", "many.json", "--file", "bots.json")
+    assert (status, err) == (0, "")
+    added = ", ".join(f"@bot{i:02d}" for i in range(10))
+    assert out == f"Added {added} and 15 more to bots.json (mode 0600, 25 accounts).\n"
+
+
 def test_convert_never_replaces_a_file_unless_forced(
     capsys: pytest.CaptureFixture[str], world: World
 ) -> None:
@@ -649,6 +797,24 @@ def test_remove_from_the_store_and_from_a_file(
     assert again.returncode == 1
     assert again.stderr.startswith("twcreds: error: ")
     assert "no account @carol to remove (accounts: @alice, @bob)" in again.stderr
+
+
+# --- add -------------------------------------------------------------------------------
+
+
+def test_add_stores_the_accounts_of_a_file(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    save_accounts(default_store_path(), world.accounts[:1])
+    renamed = world.accounts[0].model_copy(update={"screen_name": "alice2"})
+    save_accounts("new.json", [renamed, world.accounts[2]])
+    status, out, err = run(capsys, "add", "new.json")
+    assert (status, err) == (0, "")
+    assert out == f"Added @alice2, @carol to {default_store_path()} (mode 0600, 2 accounts).\n"
+    assert load_accounts().names == ["alice2", "carol"]  # the same user id: replaced in place
+    status, _, err = run(capsys, "add", "nowhere.json")
+    assert status == 1
+    assert err.startswith("twcreds: error: nowhere.json: no such file")
 
 
 # --- authorize -------------------------------------------------------------------------
@@ -711,6 +877,94 @@ def test_authorize_refuses_a_broken_save_file_before_the_pin_flow(
     assert err.startswith("twcreds: error: cannot add an account to bots.json: bots.json: [0]")
     assert err.endswith("; fix it, or choose another --save file\n")
     assert world.fake.requests == []  # no request token was asked for
+
+
+def test_authorize_reads_the_save_file_as_the_store_does_before_the_pin_flow(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    home = Path(os.environ["HOME"])
+    broken = write_private(home / "bots.json", '[{"consumer_key": "x"}]')
+    before = broken.read_bytes()
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", "pending.json", "--save", "~/bots.json"]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert (status, out) == (1, "")
+    assert err.startswith(f"twcreds: error: cannot add an account to {broken}: ")
+    assert world.fake.requests == []
+    assert not Path("pending.json").exists()
+    assert broken.read_bytes() == before
+
+
+def start_two_step(capsys: pytest.CaptureFixture[str], world: World, save: str) -> str:
+    """Step 1 of a two-step authorization into ``save``; the PIN, approved as @secondbot."""
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", "pending.json", "--save", save]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert status == 0, err
+    return world.fake.approve(out.strip().split("oauth_token=")[1], "secondbot")
+
+
+def test_authorize_keeps_the_new_account_when_it_cannot_be_added(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    # [0] is secondbot's user under an old name and [1] another account now named
+    # secondbot: the new account replaces [0], which would give two @secondbot entries.
+    old = world.fake.issue_token(world.app, "secondbot").model_copy(
+        update={"screen_name": "oldname"}
+    )
+    other = world.accounts[0].model_copy(update={"screen_name": "secondbot"})
+    save_accounts("bots.json", [old, other])
+    before = Path("bots.json").read_bytes()
+    pin = start_two_step(capsys, world, "bots.json")
+
+    argv = ["authorize", "--state", "pending.json", "--pin", pin, "--save", "bots.json"]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    rescue = Path("bots.json.rescued-secondbot.json")
+    add = f"twcreds add {rescue} --file bots.json"
+    assert err.startswith("twcreds: error: @secondbot was authorized but not saved: bots.json: ")
+    assert err.endswith(
+        f". It is kept in {rescue} (mode 0600); once bots.json is fixed, add it: `{add}`\n"
+    )
+    assert len(err.splitlines()) == 1
+    assert_no_secret(out + err, world.secrets)
+    assert Path("bots.json").read_bytes() == before
+    assert not Path("pending.json").exists()  # its request token is spent
+    assert stat.S_IMODE(rescue.stat().st_mode) == 0o600
+    (kept,) = json.loads(rescue.read_text(encoding="utf-8"))
+    assert kept["screen_name"] == "secondbot"
+    assert verify_account(load_account(rescue), api_base=world.fake.url).screen_name == "secondbot"
+
+    assert run(capsys, "remove", "oldname", "--file", "bots.json")[0] == 0
+    status, _, err = run(capsys, *shlex.split(add)[1:])
+    assert (status, err) == (0, "")
+    assert load_accounts("bots.json")["secondbot"] == load_account(rescue)
+
+
+def test_authorize_keeps_the_new_account_in_the_working_directory_if_its_folder_fails(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twcreds.models import PendingAuthorization
+
+    Path("sub").mkdir()
+    pin = start_two_step(capsys, world, "sub/bots.json")
+    module = importlib.import_module("twcreds.authorize")  # `twcreds.authorize` is a function
+    exchange = module.complete_authorization
+
+    def exchange_then_lose_the_folder(pending: PendingAuthorization, pin: str) -> Account:
+        account: Account = exchange(pending, pin)
+        Path("sub").rmdir()
+        write_private(Path("sub"), "a file where the folder was\n")
+        return account
+
+    monkeypatch.setattr(module, "complete_authorization", exchange_then_lose_the_folder)
+    argv = ["authorize", "--state", "pending.json", "--pin", pin, "--save", "sub/bots.json"]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    rescue = Path("bots.json.rescued-secondbot.json")
+    assert f"It is kept in {rescue} (mode 0600)" in err
+    assert err.endswith(f"`twcreds add {rescue} --file sub/bots.json`\n")
+    assert verify_account(load_account(rescue), api_base=world.fake.url).screen_name == "secondbot"
 
 
 def test_authorize_interactively_in_a_terminal(world: World) -> None:
@@ -802,6 +1056,86 @@ def test_emulator_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> Non
     assert re.match(r"0  @twcreds_demo  ok ", out)
     assert proc.returncode == 0
     assert "stopped" in err
+
+
+def read_env_block(stream: IO[str]) -> dict[str, str]:
+    """The emulator's .env block, read until its last line."""
+    values: dict[str, str] = {}
+    while "TWITTER_USER_ID" not in values:
+        line = stream.readline()
+        assert line, "the emulator stopped"
+        if not line.startswith("#"):
+            name, _, value = line.strip().partition("=")
+            values[name] = value
+    return values
+
+
+def test_emulator_takes_every_option_of_python_m_twcreds_testing() -> None:
+    from twcreds.testing.__main__ import build_parser as emulator_parser
+
+    options = [
+        "--port",
+        "0",
+        "--legacy-v1",
+        "--read-only",
+        "--screen-name",
+        "mybot",
+        "--rate-limit",
+        "3",
+        "--latency",
+        "0.01",
+    ]
+    declared = {o for a in emulator_parser()._actions for o in a.option_strings} - {"-h", "--help"}
+    assert declared == {o for o in options if o.startswith("--")}
+    proc = subprocess.Popen(
+        [SCRIPT, "emulator", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        values = read_env_block(proc.stdout)
+        base = values["TWCREDS_API_BASE"]
+        fields = {k.removeprefix("TWITTER_").lower(): v for k, v in values.items()}
+        account = Account.model_validate(fields)
+        assert account.screen_name == "mybot"
+        client = make_client(account, api_base=base)
+        assert client.verify_credentials()["screen_name"] == "mybot"  # --legacy-v1
+        with pytest.raises(TwitterAPIError, match="403"):  # --read-only
+            post_tweet(client, "hello")
+        verify_account(account, api_base=base)  # the 3rd request of --rate-limit 3
+        with pytest.raises(RateLimitError):
+            verify_account(account, api_base=base)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert err.splitlines()[-1] == "twcreds emulator: stopped"
+
+
+def test_the_emulator_flow_its_help_shows_works(capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_of(capsys, "emulator")
+    block = text.split("\nexamples:\n", 1)[1].split("\n\n", 1)[0]
+    assert "twcreds emulator --port 8765 > fake.env &" in block
+    assert "twcreds check" in block
+    # The port of the example may be taken here; any free one shows the same.
+    script = block.replace("--port 8765", "--port 0")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.Popen(
+        ["bash", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the emulator, if the flow failed midway
+    assert proc.returncode == 0, err
+    assert re.search(r"^0  @twcreds_demo  ok +@twcreds_demo \(user id \d+\)$", out, re.M), out
+    assert "All 1 account ok." in out
+    assert "twcreds emulator: stopped" in err
 
 
 # --- secrets ---------------------------------------------------------------------------

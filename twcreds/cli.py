@@ -12,24 +12,23 @@ heavy parts (pydantic, twython, requests, python-dotenv) are imported inside the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from twcreds import __version__
 from twcreds.errors import InsecurePermissionsWarning, TwcredsError
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
+    from twcreds.errors import RateLimitError
     from twcreds.models import Account, AccountList, App
     from twcreds.sources import Parsed
 
-__all__ = ["build_parser", "main", "main_exit"]
+__all__ = ["build_parser", "main", "main_exit", "parse_args"]
 
 PROG = "twcreds"
 EXIT_OK = 0
@@ -40,7 +39,7 @@ EXIT_INTERRUPTED = 130
 FORMATS = ("json", "lines", "env")
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
-STORE_HELP = "the user store, <user config dir>/twcreds/accounts.json (Linux: ~/.config/...)"
+NAMES_SHOWN = 10
 
 
 class CommandError(Exception):
@@ -56,10 +55,6 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def _error(message: str) -> None:
-    _err(f"{PROG}: error: {message}")
 
 
 def _ellipsis(stream: TextIO) -> str:
@@ -81,19 +76,23 @@ def mask(value: str | None, ellipsis: str = "\u2026") -> str:
     return ellipsis + value[-4:] if len(value) >= 8 else ellipsis
 
 
-@contextmanager
+def _names(names: Sequence[str]) -> str:
+    """``@a, @b, ...`` with at most NAMES_SHOWN names, then ``and N more``."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _count(n: int) -> str:
+    return f"{n} account{'s' if n != 1 else ''}"
+
+
+@contextlib.contextmanager
 def _warnings_as_lines() -> Iterator[None]:
     """Show warnings (InsecurePermissionsWarning first of all) as ``twcreds: warning: ...``."""
     seen: set[str] = set()
 
-    def show(
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
+    def show(message: Warning | str, *args: object, **kwargs: object) -> None:
         text = str(message).strip()
         if text not in seen:
             seen.add(text)
@@ -108,42 +107,36 @@ def _warnings_as_lines() -> Iterator[None]:
 # --- argument types --------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
+def _positive(kind: type[int] | type[float], text: str) -> float:
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+        what = "a whole number" if kind is int else "a number of seconds"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not value > 0 or value == float("inf"):
+        limit = "at least 1" if kind is int else "more than 0"
+        raise argparse.ArgumentTypeError(f"{text!r}: must be {limit}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return int(_positive(int, text))
 
 
 def _positive_float(text: str) -> float:
+    return _positive(float, text)
+
+
+def _api_base_option(text: str) -> str:
+    """``--api-base``, checked as the library checks it: every bad value is a usage error."""
+    from twcreds.clients import resolve_api_base
+
+    if not text.strip():  # the library would fall back to $TWCREDS_API_BASE
+        raise argparse.ArgumentTypeError("is empty; give a URL such as http://127.0.0.1:8765")
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r}: a port is 0 to 65535 (0: any free one)")
-    return value
-
-
-def _url(text: str) -> str:
-    base = text.strip().rstrip("/")
-    if not base.startswith(("http://", "https://")) or base.endswith("://"):
-        msg = f"{text!r} is not an http:// or https:// URL (e.g. http://127.0.0.1:8765)"
-        raise argparse.ArgumentTypeError(msg)
-    return base
+        return resolve_api_base(text)
+    except ValueError as exc:  # CredentialsError; its message never quotes the URL
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("api_base ")) from None
 
 
 # --- the parser ------------------------------------------------------------------------
@@ -189,10 +182,21 @@ The URL is always printed; a browser is opened only where one is usable (not ove
 on a machine without a display). Sign in as the account to authorize, click "Authorize
 app", and type the PIN Twitter shows. The account is added to --save PATH (default: the
 user store); an entry for the same user is replaced. Files are written with mode 0600.
+If the account cannot be added there, it is kept in a file of its own, named in the error.
 
 Headless, in two steps (e.g. on a server): --url-only --state FILE prints only the URL and
 keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
 --state FILE --pin PIN completes it, in any process, and deletes FILE.
+"""
+
+_ADD_EPILOG = """\
+examples:
+  twcreds add creds-twitter.txt
+  twcreds add .env --prefix BOT2_ --file accounts.json
+
+Adds every account of SOURCE to --file PATH (default: the user store), the way
+`twcreds authorize` does: an entry for the same user (same user id, else access token,
+else screen name) is replaced in place, others are appended. Mode 0600, atomic.
 """
 
 _LIST_EPILOG = """\
@@ -214,7 +218,8 @@ examples:
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
 per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
 rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
-error (any other answer).
+error (any other answer). An account without a screen name is shown by its access
+token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
 """
 
@@ -252,16 +257,6 @@ second account with the PIN flow, stores both in a private file, loads them, ver
 posts from each, and confirms the posts. Nothing leaves this machine.
 """
 
-_EMULATOR_EPILOG = """\
-examples:
-  twcreds emulator --port 8765 > .env
-  twcreds emulator --latency 0.05 --rate-limit 100
-
-Serves an offline Twitter on 127.0.0.1 until Ctrl-C, and prints a ready account's (fake)
-credentials as a .env block, with TWCREDS_API_BASE pointing at the emulator. Load that
-.env in another shell and every twcreds call goes to the emulator.
-"""
-
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Epilogs kept as written (their examples line up); option help in a wider column."""
@@ -273,27 +268,13 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         self._action_max_length = len("    authorize")
 
 
-def _parser_kwargs() -> dict[str, Any]:
-    return {"formatter_class": _Formatter}
-
-
-def _add_debug(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: a subcommand's default must not overwrite `twcreds --debug COMMAND`.
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="on error, show the traceback too (it holds no secrets)",
-    )
-
-
-def _add_source(parser: argparse.ArgumentParser) -> None:
+def _add_source(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    chain = " (default: the chain $TWCREDS_FILE, TWITTER_* variables, ./.env, the user store)"
     parser.add_argument(
         "source",
-        nargs="?",
+        nargs=None if required else "?",
         metavar="SOURCE",
-        help="a credentials file (default: the chain $TWCREDS_FILE, TWITTER_* variables,"
-        " ./.env, the user store)",
+        help="a credentials file" + ("" if required else chain),
     )
 
 
@@ -314,16 +295,21 @@ def _add_format(parser: argparse.ArgumentParser, metavar: str = "SOURCE") -> Non
 def _add_api_base(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-base",
-        type=_url,
+        type=_api_base_option,
         metavar="URL",
         help="send requests there (default: $TWCREDS_API_BASE, else https://api.twitter.com)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``twcreds`` argument parser, with every subcommand."""
+    """The ``twcreds`` argument parser, with every subcommand.
+
+    ``emulator`` takes the options of ``python -m twcreds.testing``, which :func:`parse_args`
+    hands to that command's own parser: declaring them here would import the emulator (and
+    slow every command down) and let the two drift apart.
+    """
     parser = argparse.ArgumentParser(
-        prog=PROG, description=_MAIN_DESCRIPTION, epilog=_MAIN_EPILOG, **_parser_kwargs()
+        prog=PROG, description=_MAIN_DESCRIPTION, epilog=_MAIN_EPILOG, formatter_class=_Formatter
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
@@ -334,12 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
 
-    authorize = commands.add_parser(
-        "authorize",
-        help="authorize an account with the PIN flow and store it",
-        description="Authorize an account for your app with Twitter's PIN flow, and store it.",
-        epilog=_AUTHORIZE_EPILOG,
-        **_parser_kwargs(),
+    def command(
+        func: Callable[[argparse.Namespace], int], help: str, description: str, epilog: str
+    ) -> argparse.ArgumentParser:
+        name = func.__name__.removeprefix("_cmd_")
+        sub = commands.add_parser(
+            name, help=help, description=description, epilog=epilog, formatter_class=_Formatter
+        )
+        sub.set_defaults(func=func, parser=sub)
+        return sub
+
+    authorize = command(
+        _cmd_authorize,
+        "authorize an account with the PIN flow and store it",
+        "Authorize an account for your app with Twitter's PIN flow, and store it.",
+        _AUTHORIZE_EPILOG,
     )
     authorize.add_argument(
         "app_source",
@@ -374,28 +369,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_format(authorize, "APP_SOURCE")
     _add_api_base(authorize)
-    _add_debug(authorize)
-    authorize.set_defaults(func=_cmd_authorize, parser=authorize)
 
-    listing = commands.add_parser(
-        "list",
-        help="list the accounts of a source, secrets masked",
-        description="List the accounts of a source; no secret is ever shown.",
-        epilog=_LIST_EPILOG,
-        **_parser_kwargs(),
+    add = command(
+        _cmd_add,
+        "add the accounts of a file to the user store or another file",
+        "Add the accounts of a credentials file to the user store, or to an accounts file.",
+        _ADD_EPILOG,
+    )
+    _add_source(add, required=True)
+    add.add_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+    _add_format(add)
+
+    listing = command(
+        _cmd_list,
+        "list the accounts of a source, secrets masked",
+        "List the accounts of a source; no secret is ever shown.",
+        _LIST_EPILOG,
     )
     _add_source(listing)
     listing.add_argument("--json", action="store_true", help="print a JSON list instead")
     _add_format(listing)
-    _add_debug(listing)
-    listing.set_defaults(func=_cmd_list, parser=listing)
 
-    check = commands.add_parser(
-        "check",
-        help="verify every account with Twitter",
-        description="Verify every account of a source with Twitter, concurrently.",
-        epilog=_CHECK_EPILOG,
-        **_parser_kwargs(),
+    check = command(
+        _cmd_check,
+        "verify every account with Twitter",
+        "Verify every account of a source with Twitter, concurrently.",
+        _CHECK_EPILOG,
     )
     _add_source(check)
     check.add_argument(
@@ -414,15 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_format(check)
     _add_api_base(check)
-    _add_debug(check)
-    check.set_defaults(func=_cmd_check, parser=check)
 
-    convert = commands.add_parser(
-        "convert",
-        help="rewrite credentials in another format (json, lines, env)",
-        description="Rewrite credentials in another format, in a private file.",
-        epilog=_CONVERT_EPILOG,
-        **_parser_kwargs(),
+    convert = command(
+        _cmd_convert,
+        "rewrite credentials in another format (json, lines, env)",
+        "Rewrite credentials in another format, in a private file.",
+        _CONVERT_EPILOG,
     )
     _add_source(convert)
     convert.add_argument("--to", choices=FORMATS, required=True, help="the output format")
@@ -443,60 +439,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--force", action="store_true", help="replace OUT if it exists")
     _add_format(convert)
-    _add_debug(convert)
-    convert.set_defaults(func=_cmd_convert, parser=convert)
 
-    remove = commands.add_parser(
-        "remove",
-        help="remove an account from the user store or a file",
-        description="Remove an account from the user store, or from an accounts file.",
-        epilog=_REMOVE_EPILOG,
-        **_parser_kwargs(),
+    remove = command(
+        _cmd_remove,
+        "remove an account from the user store or a file",
+        "Remove an account from the user store, or from an accounts file.",
+        _REMOVE_EPILOG,
     )
     remove.add_argument("name", metavar="NAME", help="screen name or user id")
     remove.add_argument(
         "--file", metavar="PATH", help="the accounts file (default: the user store)"
     )
-    _add_debug(remove)
-    remove.set_defaults(func=_cmd_remove, parser=remove)
 
-    demo = commands.add_parser(
-        "demo",
-        help="run the whole journey against an offline Twitter",
-        description="Run the guide's whole journey against an offline Twitter, in-process.",
-        epilog=_DEMO_EPILOG,
-        **_parser_kwargs(),
+    command(
+        _cmd_demo,
+        "run the whole journey against an offline Twitter",
+        "Run the guide's whole journey against an offline Twitter, in-process.",
+        _DEMO_EPILOG,
     )
-    _add_debug(demo)
-    demo.set_defaults(func=_cmd_demo, parser=demo)
-
     emulator = commands.add_parser(
-        "emulator",
-        help="serve an offline Twitter for your bot to talk to",
-        description="Serve an offline Twitter (X) on 127.0.0.1 with one ready account.",
-        epilog=_EMULATOR_EPILOG,
-        **_parser_kwargs(),
+        "emulator", help="serve an offline Twitter for your bot to talk to", add_help=False
     )
-    emulator.add_argument(
-        "--port", type=_port, default=0, metavar="N", help="TCP port (default: a free one)"
-    )
-    emulator.add_argument(
-        "--latency",
-        type=float,
-        default=None,
-        metavar="S",
-        help="seconds added to every answer (default: 0)",
-    )
-    emulator.add_argument(
-        "--rate-limit",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="requests per token per 15 minutes before a 429 (default: no limit)",
-    )
-    _add_debug(emulator)
     emulator.set_defaults(func=_cmd_emulator, parser=emulator)
+
+    for sub in commands.choices.values():
+        # SUPPRESS: a subcommand's default must not overwrite `twcreds --debug COMMAND`.
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="on error, show the traceback too (it holds no secrets)",
+        )
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse a ``twcreds`` command line; ``emulator``'s options go to the emulator's parser.
+
+    Raises:
+        SystemExit: ``--help`` or ``--version`` (0), or a usage error (2, after the message).
+    """
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "emulator":
+        from twcreds.testing.__main__ import build_parser as emulator_parser
+
+        args.emulator = emulator_parser(f"{PROG} emulator").parse_args(rest)
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    elif args.command is None:
+        parser.print_help(sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return args
 
 
 # --- entry points ----------------------------------------------------------------------
@@ -512,14 +506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 success, 1 a twcreds error or a failed account, 2 a usage
         error, 130 interrupted (Ctrl-C).
     """
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return _exit_status(exc)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
     try:
         with _warnings_as_lines():
             status: int = args.func(args)
@@ -533,24 +523,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_status(exc)
     except EOFError:
         _show_traceback(args)
-        _error("the input ended before an answer was given; nothing was changed")
+        _err(f"{PROG}: error: the input ended before an answer was given; nothing was changed")
         return EXIT_FAILED
     except (TwcredsError, CommandError) as exc:
         _show_traceback(args)
-        _error(str(exc))
+        _err(f"{PROG}: error: {exc}")
         return EXIT_FAILED
     except BrokenPipeError:
         raise  # the reader of our output left: main_exit ends quietly
     except OSError as exc:
         _show_traceback(args)
         where = f"{exc.filename}: " if exc.filename else ""
-        _error(f"{where}{exc.strerror or type(exc).__name__}")
+        _err(f"{PROG}: error: {where}{exc.strerror or type(exc).__name__}")
         return EXIT_FAILED
     except Exception as exc:
         _show_traceback(args)
-        _error(
-            f"unexpected {type(exc).__name__}; this is a bug in twcreds: please report it"
-            " with the output of --debug"
+        _err(
+            f"{PROG}: error: unexpected {type(exc).__name__}; this is a bug in twcreds:"
+            " please report it with the output of --debug"
         )
         return EXIT_FAILED
 
@@ -585,27 +575,12 @@ def _show_traceback(args: argparse.Namespace) -> None:
         traceback.print_exc()
 
 
-def _usage_error(args: argparse.Namespace, message: str) -> None:
-    parser: argparse.ArgumentParser = args.parser
-    parser.error(message)  # raises SystemExit(2)
-
-
 # --- shared helpers --------------------------------------------------------------------
 
 
 def _check_format_needs_source(args: argparse.Namespace, source: str | None) -> None:
     if args.format is not None and source is None:
-        _usage_error(args, "--format describes a SOURCE file: name one")
-
-
-def _api_base(args: argparse.Namespace) -> str:
-    """The API base the requests go to: --api-base, else $TWCREDS_API_BASE, else Twitter."""
-    from twcreds.clients import resolve_api_base
-
-    try:
-        return resolve_api_base(args.api_base)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        args.parser.error("--format describes a SOURCE file: name one")
 
 
 def _read(args: argparse.Namespace) -> tuple[Parsed, AccountList]:
@@ -620,29 +595,12 @@ def _read(args: argparse.Namespace) -> tuple[Parsed, AccountList]:
     return parsed, validate_records(parsed)
 
 
-def _source_name(parsed: Parsed, prefix: str) -> str:
-    if parsed.label == "the environment":
-        return f"environment ({prefix}*)"
-    return parsed.label
-
-
 def _store_path(value: str | None) -> Path:
     if value:
-        return Path(value)
+        return Path(value).expanduser()  # as the store reads it, for `--save '~/x.json'`
     from twcreds.sources import default_store_path
 
     return default_store_path()
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file atomically with mode 0600, through the store's writer.
-
-    Raises:
-        CredentialsError: the file cannot be written (the old one, if any, is unchanged).
-    """
-    from twcreds.store import write_private
-
-    write_private(path, data)
 
 
 # --- authorize -------------------------------------------------------------------------
@@ -650,31 +608,30 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def _cmd_authorize(args: argparse.Namespace) -> int:
     if args.url_only and args.pin is not None:
-        _usage_error(args, "--url-only is step 1 and --pin is step 2: give one of them")
+        args.parser.error("--url-only is step 1 and --pin is step 2: give one of them")
     if (args.url_only or args.pin is not None) and not args.state:
         flag = "--url-only" if args.url_only else "--pin"
-        _usage_error(args, f"{flag} needs --state FILE to keep the authorization between steps")
+        args.parser.error(f"{flag} needs --state FILE to keep the authorization between steps")
     if args.state and not (args.url_only or args.pin is not None):
-        _usage_error(
-            args, "--state FILE needs --url-only (step 1) or --pin PIN (step 2); see --help"
+        args.parser.error(
+            "--state FILE needs --url-only (step 1) or --pin PIN (step 2); see --help"
         )
+    from twcreds.clients import resolve_api_base
+
     if args.pin is not None:
-        extra = [
-            flag
-            for flag, given in (
-                ("APP_SOURCE", args.app_source is not None),
-                ("--force-login", args.force_login),
-                ("--screen-name", args.screen_name is not None),
-            )
-            if given
-        ]
+        given = {
+            "APP_SOURCE": args.app_source is not None,
+            "--force-login": args.force_login,
+            "--screen-name": args.screen_name is not None,
+        }
+        extra = [flag for flag, is_given in given.items() if is_given]
         if extra:
-            _usage_error(
-                args, f"{', '.join(extra)}: not used with --pin; the state file holds the app"
+            args.parser.error(
+                f"{', '.join(extra)}: not used with --pin; the state file holds the app"
             )
         return _complete_from_state(args)
     _check_format_needs_source(args, args.app_source)
-    base = _api_base(args)
+    base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _check_save_target(_store_path(args.save))
     app = _read_app(args)
     if args.url_only:
@@ -718,12 +675,13 @@ def _start_to_state(args: argparse.Namespace, app: App, base: str) -> int:
     import shlex
 
     from twcreds.authorize import start_authorization
+    from twcreds.store import write_private
 
     pending = start_authorization(
         app, api_base=base, force_login=args.force_login, screen_name=args.screen_name
     )
     state = Path(args.state)
-    _write_private(state, pending.model_dump_json(indent=2).encode("utf-8"))
+    write_private(state, pending.model_dump_json(indent=2).encode("utf-8"))
     # stdout holds the URL alone, so that `url=$(twcreds authorize ... --url-only ...)` works.
     _out(pending.auth_url)
     step2 = ["twcreds", "authorize", "--state", str(state), "--pin", "PIN"]
@@ -738,6 +696,7 @@ def _start_to_state(args: argparse.Namespace, app: App, base: str) -> int:
 
 def _complete_from_state(args: argparse.Namespace) -> int:
     from twcreds.authorize import complete_authorization
+    from twcreds.clients import resolve_api_base
     from twcreds.errors import CredentialsError, CredentialsNotFoundError
     from twcreds.models import PendingAuthorization
     from twcreds.sources import decode, read_bytes
@@ -757,32 +716,33 @@ def _complete_from_state(args: argparse.Namespace) -> int:
         msg = f"{state}: not a pending authorization from `twcreds authorize --url-only`: {exc}"
         raise CommandError(msg) from None
     if args.api_base is not None:
-        pending = pending.model_copy(update={"api_base": _api_base(args)})
+        pending = pending.model_copy(update={"api_base": resolve_api_base(args.api_base)})
     _check_save_target(_store_path(args.save))
     account = complete_authorization(pending, args.pin)
-    _save_authorized(account, args.save)
-    state.unlink(missing_ok=True)
-    _out(f"Deleted {state}: the authorization is complete.")
+    try:
+        _save_authorized(account, args.save)
+    finally:
+        # Its request token is spent, saved or not; failing here must not hide the save's error.
+        with contextlib.suppress(OSError):
+            state.unlink(missing_ok=True)
+    if state.exists():
+        _err(f"{PROG}: warning: could not delete {state}; delete it, it holds the app's secret")
+    else:
+        _out(f"Deleted {state}: the authorization is complete.")
     return EXIT_OK
 
 
 def _check_save_target(path: Path) -> None:
     """Fail before the PIN flow, not after it, if the accounts file cannot take an account.
 
-    Twitter hands out the access token once: an account authorized into a broken file
-    would have to be authorized again.
+    Twitter hands out the access token once, so the file is read exactly as `add_account`
+    will read it, through the store's own (private) reader.
     """
     from twcreds.errors import CredentialsError
-    from twcreds.sources import decode, read_bytes, read_json, validate_records
+    from twcreds.store import _read_existing
 
-    if not path.exists():
-        return
     try:
-        text = decode(read_bytes(path), str(path))
-        if text.strip():
-            parsed = read_json(text, str(path))
-            if parsed.records:
-                validate_records(parsed)
+        _read_existing(path)
     except CredentialsError as exc:
         msg = f"cannot add an account to {path}: {exc}; fix it, or choose another --save file"
         raise CommandError(msg) from None
@@ -794,20 +754,58 @@ def _save_authorized(account: Account, save: str | None) -> None:
     from twcreds.store import add_account
 
     path = _store_path(save)
-    accounts = add_account(path, account)
-    count = f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}"
+    try:
+        accounts = add_account(path, account)
+    except (TwcredsError, OSError) as exc:
+        # The PIN is spent: an account not kept now would have to be authorized again.
+        raise CommandError(_rescue(account, path, save, exc)) from None
     _out(f"Authorized {account.label} (user id {account.user_id}).")
-    _out(f"Saved to {path} (mode 0600, {count}).")
+    _out(f"Saved to {path} (mode 0600, {_count(len(accounts))}).")
     _out(f"Check it with: twcreds check {shlex.quote(str(path))}")
 
 
-# --- list ------------------------------------------------------------------------------
+def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) -> str:
+    """Keep an account that could not be added in a file of its own; the error to show."""
+    import shlex
+
+    from twcreds.models import AccountList
+    from twcreds.store import write_private
+
+    failure = f"{account.label} was authorized but not saved: {exc}"
+    data = AccountList([account]).model_dump_json(indent=2, exclude_none=True) + "\n"
+    name = f"{path.name}.rescued-{account.screen_name or account.user_id}.json"
+    for rescue in dict.fromkeys([path.parent / name, Path(name)]):  # beside it, else here
+        try:
+            write_private(rescue, data.encode("utf-8"))
+        except TwcredsError:
+            continue
+        add = ["twcreds", "add", str(rescue)] + (["--file", str(path)] if save else [])
+        return (
+            f"{failure}. It is kept in {rescue} (mode 0600); once {path} is fixed,"
+            f" add it: `{shlex.join(add)}`"
+        )
+    return f"{failure}. It could not be kept anywhere either: authorize it again"
+
+
+# --- add, list -------------------------------------------------------------------------
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from twcreds.store import add_account
+
+    _, accounts = _read(args)
+    path = _store_path(args.file)
+    for account in accounts:
+        stored = add_account(path, account)
+    names = _names([account.label for account in accounts])
+    _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}).")
+    return EXIT_OK
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
-    source = _source_name(parsed, args.prefix)
+    source = f"environment ({args.prefix}*)" if parsed.label == "the environment" else parsed.label
     rows = [
         {
             "index": index,
@@ -826,18 +824,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
         _out(json.dumps(rows, indent=2, ensure_ascii=ellipsis != "\u2026"))
         return EXIT_OK
     table = [["#", "SCREEN NAME", "USER ID", "CONSUMER KEY", "ACCESS TOKEN", "SOURCE"]]
-    for row in rows:
-        name = f"@{row['screen_name']}" if row["screen_name"] else "-"
-        table.append(
-            [
-                str(row["index"]),
-                name,
-                str(row["user_id"] or "-"),
-                str(row["consumer_key"]),
-                str(row["access_token"]),
-                source,
-            ]
-        )
+    table += [
+        [
+            str(row["index"]),
+            f"@{account.screen_name}" if account.screen_name else "-",
+            account.user_id or "-",
+            str(row["consumer_key"]),
+            str(row["access_token"]),
+            source,
+        ]
+        for row, account in zip(rows, accounts, strict=True)
+    ]
     widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
     for line in table:
         _out(
@@ -849,127 +846,121 @@ def _cmd_list(args: argparse.Namespace) -> int:
 # --- check -----------------------------------------------------------------------------
 
 
-class _Progress:
-    """``checked 37/200`` on one overwritten line of a terminal."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.stream = stream
-        self.done = 0
-
-    def show(self) -> None:
-        self.stream.write(f"\rchecked {self.done}/{self.total}")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
-
-
 def _check_one(account: Account, api_base: str, timeout: float) -> tuple[str, str]:
-    """Verify one account with a client of its own; (status, detail), never an exception."""
+    """Verify one account; (status, detail), never an exception."""
     from twcreds.api import verify_account
-    from twcreds.clients import make_client
-    from twcreds.errors import (
-        CredentialsRejectedError,
-        RateLimitError,
-        TwitterConnectionError,
-    )
+    from twcreds.errors import CredentialsRejectedError, RateLimitError, TwitterConnectionError
 
     try:
-        with make_client(account, api_base=api_base, timeout=timeout) as client:
-            me = verify_account(client)
-    except CredentialsRejectedError as exc:
-        return "rejected", _detail(exc, account)
-    except RateLimitError as exc:
-        return "rate-limited", _reset_detail(exc)
-    except TwitterConnectionError as exc:
-        return "unreachable", _detail(exc, account)
+        me = verify_account(account, api_base=api_base, timeout=timeout)
     except TwcredsError as exc:
-        return "error", _detail(exc, account)
+        status = {
+            CredentialsRejectedError: "rejected",
+            RateLimitError: "rate-limited",
+            TwitterConnectionError: "unreachable",
+        }.get(type(exc), "error")
+        if isinstance(exc, RateLimitError):
+            return status, _reset_detail(exc)
+        # The line shows the account already.
+        return status, str(exc).removeprefix(f"verify {account.label}: ")
     except Exception as exc:  # a bug must not stop the other checks
         return "error", f"unexpected {type(exc).__name__}; please report it"
-    stored = account.screen_name
     detail = f"{me.label} (user id {me.user_id})"
+    stored = account.screen_name
     if stored and me.screen_name and stored.casefold() != me.screen_name.casefold():
         detail += f"; stored as @{stored}: the account was renamed"
     return "ok", detail
 
 
-def _detail(exc: BaseException, account: Account) -> str:
-    """The error's message without its ``verify @name: `` prefix, which the line shows."""
-    message = str(exc)
-    for prefix in (f"verify {account.label}: ", "verify (unnamed account): "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    head, sep, tail = message.partition(": ")
-    return tail if sep and head.startswith("verify ") else message
-
-
-def _reset_detail(exc: Any) -> str:
-    reset_at = getattr(exc, "reset_at", None)
-    retry_after = getattr(exc, "retry_after", None)
-    if reset_at is None:
+def _reset_detail(exc: RateLimitError) -> str:
+    if exc.reset_at is None:
         return "the limit's reset time is unknown; wait 15 minutes and check again"
-    wait = f" (in {_duration(retry_after)})" if retry_after is not None else ""
-    return f"until {reset_at:%H:%M:%S} UTC{wait}; check again then"
+    wait = ""
+    if exc.retry_after is not None:
+        minutes, seconds = divmod(max(0, round(exc.retry_after)), 60)
+        wait = f" (in {minutes} min {seconds} s)" if minutes else f" (in {seconds} s)"
+    return f"until {exc.reset_at:%H:%M:%S} UTC{wait}; check again then"
 
 
-def _duration(seconds: float) -> str:
-    whole = max(0, round(seconds))
-    minutes, secs = divmod(whole, 60)
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+def _check_all(
+    accounts: AccountList, api_base: str, timeout: float, workers: int
+) -> Iterator[tuple[int, tuple[str, str]]]:
+    """Check the accounts on ``workers`` threads; (index, result) as each one finishes.
+
+    Daemon threads rather than a ThreadPoolExecutor, whose threads the interpreter joins
+    at exit: after Ctrl-C, the process would wait for every request in flight to time out.
+    """
+    import queue
+    import threading
+
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[int, tuple[str, str]]] = queue.SimpleQueue()
+    for index in range(len(accounts)):
+        todo.put(index)
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            done.put((index, _check_one(accounts[index], api_base, timeout)))
+
+    for _ in range(min(workers, len(accounts))):
+        threading.Thread(target=work, name="twcreds-check", daemon=True).start()
+    try:
+        for _ in range(len(accounts)):
+            yield done.get()
+    finally:
+        stop.set()  # on Ctrl-C: no new checks; those in flight end with the process
+
+
+def _progress(stream: TextIO | None, text: str) -> None:
+    """``checked 37/200`` on one overwritten line, where stderr is a terminal."""
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    from collections import Counter
 
-    base = _api_base(args)
+    from twcreds.clients import resolve_api_base
+
+    base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _, accounts = _read(args)
     total = len(accounts)
-    labels = [account.label for account in accounts]
+    ellipsis = _ellipsis(sys.stdout)
+    labels = [
+        account.label
+        if account.screen_name or account.user_id
+        else f"token {mask(account.access_token, ellipsis)}"
+        for account in accounts
+    ]
     index_width = len(str(total - 1))
     label_width = max(len(label) for label in labels)
-    progress = _Progress(total, sys.stderr) if sys.stderr.isatty() else None
+    progress = sys.stderr if sys.stderr.isatty() else None
     results: dict[int, tuple[str, str]] = {}
     shown = 0
-    pool = ThreadPoolExecutor(
-        max_workers=min(args.workers, total), thread_name_prefix="twcreds-check"
-    )
-    try:
-        futures: dict[Future[tuple[str, str]], int] = {
-            pool.submit(_check_one, account, base, args.timeout): index
-            for index, account in enumerate(accounts)
-        }
-        if progress is not None:
-            progress.show()
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress.done += 1
-                progress.clear()
-            # Lines come out in the SOURCE's order, each as soon as those before it are done.
-            while shown in results:
-                status, detail = results[shown]
-                _out(
-                    f"{shown:>{index_width}}  {labels[shown]:<{label_width}}"
-                    f"  {status:<12}  {detail}".rstrip()
-                )
-                shown += 1
-            if progress is not None and progress.done < total:
-                progress.show()
-    finally:
-        # On Ctrl-C: drop the queued checks; running ones end within their timeout.
-        pool.shutdown(wait=False, cancel_futures=True)
-    failed = [status for status, _ in results.values() if status != "ok"]
+    _progress(progress, f"\rchecked 0/{total}")
+    for index, result in _check_all(accounts, base, args.timeout, args.workers):
+        results[index] = result
+        _progress(progress, "\r\x1b[K")
+        # Lines come out in the SOURCE's order, each as soon as those before it are done.
+        while shown in results:
+            status, detail = results[shown]
+            line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
+            _out(line.rstrip())
+            shown += 1
+        if len(results) < total:
+            _progress(progress, f"\rchecked {len(results)}/{total}")
+    failed = Counter(status for status, _ in results.values() if status != "ok")
     if not failed:
-        _out(f"All {total} account{'s' if total != 1 else ''} ok.")
+        _out(f"All {_count(total)} ok.")
         return EXIT_OK
-    counts: dict[str, int] = {}
-    for status in failed:
-        counts[status] = counts.get(status, 0) + 1
-    breakdown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    _out(f"{total - len(failed)} of {total} accounts ok; {breakdown}.")
+    breakdown = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
+    _out(f"{total - sum(failed.values())} of {total} accounts ok; {breakdown}.")
     return EXIT_FAILED
 
 
@@ -977,12 +968,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
+    from twcreds.store import write_private
+
     parsed, accounts = _read(args)
-    chosen = list(accounts) if args.account is None else [_pick(parsed, accounts, args.account)]
+    chosen = list(accounts) if args.account is None else [_pick(accounts, args.account, parsed)]
     if args.to in ("lines", "env") and len(chosen) > 1:
-        names = ", ".join(f"[{i}] {a.label}" for i, a in enumerate(chosen))
+        names = _names([f"[{i}] {a.label}" for i, a in enumerate(chosen)])
+        article = "an" if args.to == "env" else "a"
         msg = (
-            f"{parsed.label} holds {len(chosen)} accounts ({names}); {_article(args.to)}"
+            f"{parsed.label} holds {len(chosen)} accounts ({names}); {article} {args.to}"
             " file holds one: pick it with --account NAME (or an index), or convert to json"
         )
         raise CommandError(msg)
@@ -995,21 +989,16 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = Path(args.output)
     if os.path.lexists(out) and not args.force:
-        msg = f"{out} exists; add --force to replace it, or choose another -o file"
-        raise CommandError(msg)
-    _write_private(out, text.encode("utf-8"))
-    count = f"{len(chosen)} account{'s' if len(chosen) != 1 else ''}"
-    _out(f"Wrote {count} to {out} ({args.to}, mode 0600).")
+        raise CommandError(f"{out} exists; add --force to replace it, or choose another -o file")
+    write_private(out, text.encode("utf-8"))
+    _out(f"Wrote {_count(len(chosen))} to {out} ({args.to}, mode 0600).")
     if args.to == "lines" and (chosen[0].screen_name or chosen[0].user_id):
         _out("Note: a lines file has no place for the screen name and user id.")
     return EXIT_OK
 
 
-def _article(fmt: str) -> str:
-    return f"an {fmt}" if fmt[0] in "aeiou" else f"a {fmt}"
-
-
-def _pick(parsed: Parsed, accounts: AccountList, name: str) -> Account:
+def _pick(accounts: AccountList, name: str, parsed: Parsed) -> Account:
+    """``--account NAME``: a screen name first (one may be all digits), else an index."""
     from twcreds.sources import select_account
 
     try:
@@ -1017,37 +1006,32 @@ def _pick(parsed: Parsed, accounts: AccountList, name: str) -> Account:
     except KeyError:
         pass
     choice: str | int = int(name) if name.strip().lstrip("-").isdigit() else name
-    return select_account(accounts, choice, parsed.label, environ={})
+    return select_account(accounts, choice, parsed.label)
 
 
-_ENV_FIELDS = (
-    "consumer_key",
-    "consumer_secret",
-    "access_token",
-    "access_token_secret",
-    "screen_name",
-    "user_id",
-)
+_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
 
 def render(accounts: Sequence[Account], to: str, *, prefix: str = "TWITTER_") -> str:
-    """Serialize accounts as a json, lines or env file's text (real secrets: for writing)."""
-    if to == "json":
-        import json
+    """Serialize accounts as a json, lines or env file's text (real secrets: for writing).
 
-        records = [account.model_dump(mode="json", exclude_none=True) for account in accounts]
-        value: object = records[0] if len(records) == 1 else records
-        return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    JSON is pydantic's own dump, as the store writes it, except that one account is
+    written as one object (the seed's single-account file) rather than a list.
+    """
+    if to == "json":
+        from twcreds.models import AccountList
+
+        model = accounts[0] if len(accounts) == 1 else AccountList(list(accounts))
+        return model.model_dump_json(indent=2, exclude_none=True) + "\n"
     (account,) = accounts
-    values = account.model_dump(mode="json")
+    values = account.model_dump(mode="json", exclude_none=True)
     if to == "lines":
-        lines = [values[name] for name in _ENV_FIELDS[:4]]
-        return "\n".join(lines) + "\n"
+        return "\n".join(values[name] for name in _FIELDS) + "\n"
     lines = [f"# Twitter credentials for {account.label}, written by twcreds"]
     lines += [
         f"{prefix}{name.upper()}={_env_value(values[name])}"
-        for name in _ENV_FIELDS
-        if values.get(name) is not None
+        for name in (*_FIELDS, "screen_name", "user_id")
+        if name in values
     ]
     return "\n".join(lines) + "\n"
 
@@ -1080,11 +1064,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
-    from twcreds.testing.__main__ import main as serve
+    from twcreds.testing.__main__ import serve
 
-    argv = ["--port", str(args.port)]
-    if args.latency is not None:
-        argv += ["--latency", str(args.latency)]
-    if args.rate_limit is not None:
-        argv += ["--rate-limit", str(args.rate_limit)]
-    return serve(argv, prog=f"{PROG} emulator")
+    return serve(args.emulator, prog=f"{PROG} emulator")
