@@ -886,3 +886,23 @@ def test_loading_logs_no_secret(tmp_path: Path, caplog: pytest.LogCaptureFixture
     assert account.access_token_secret.get_secret_value() == CANARY
     assert CANARY not in caplog.text
     assert CANARY not in repr(account)
+
+
+def test_several_accounts_and_no_choice_lists_at_most_ten(tmp_path: Path) -> None:
+    records = [
+        {
+            "screen_name": f"bot{i}",
+            "consumer_key": "ck",
+            "consumer_secret": "cs",
+            "access_token": f"{i}-token",
+            "access_token_secret": "ts",
+        }
+        for i in range(25)
+    ]
+    path = write_private(tmp_path / "many.json", json.dumps(records))
+    with pytest.raises(CredentialsError) as caught:
+        load_account(path)
+    message = str(caught.value)
+    assert message.count("@bot") == 10
+    assert "and 15 more" in message
+    assert "TWCREDS_ACCOUNT" in message

@@ -681,3 +681,14 @@ def test_add_to_an_app_file_without_accounts_keeps_the_app_values(store: Path) -
     assert add_account(store, account).names == [account.screen_name]
     [saved] = json.loads(store.read_text(encoding="utf-8"))
     assert saved["access_token"] == account.access_token
+
+
+def test_an_unknown_name_lists_at_most_ten_accounts(store: Path) -> None:
+    save_accounts(store, make_accounts(15, "n"))
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, "nobody")
+    message = str(caught.value)
+    assert "@nbot9" in message
+    assert "@nbot10" not in message
+    assert message.count("@nbot") == 10
+    assert "and 5 more" in message

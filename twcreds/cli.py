@@ -739,10 +739,10 @@ def _check_save_target(path: Path) -> None:
     will read it, through the store's own (private) reader.
     """
     from twcreds.errors import CredentialsError
-    from twcreds.store import _read_existing
+    from twcreds.store import stored_accounts
 
     try:
-        _read_existing(path)
+        stored_accounts(path)
     except CredentialsError as exc:
         msg = f"cannot add an account to {path}: {exc}; fix it, or choose another --save file"
         raise CommandError(msg) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, NoReturn
 
 from pydantic import (
@@ -277,6 +277,14 @@ class Account(_Model):
         return "(unnamed account)"
 
 
+def names_of(accounts: Iterable[Account], *, limit: int = 10) -> str:
+    """The accounts' labels for a message, cut after ``limit``: ``@a, @b and 3 more``."""
+    labels = [account.label for account in accounts]
+    if len(labels) <= limit:
+        return ", ".join(labels)
+    return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
+
+
 def _normalize_name(name: str) -> str:
     return name.strip(_STRIP).removeprefix("@").casefold()
 
@@ -333,7 +341,7 @@ class AccountList(_Frozen, _Validating, RootModel[list[Account]]):
             for account in self.root:
                 if account.screen_name is not None and account.screen_name.casefold() == wanted:
                     return account
-            known = ", ".join(f"@{n}" for n in self.names if n) or "none has a screen name"
+            known = names_of(a for a in self.root if a.screen_name) or "none has a screen name"
             raise KeyError(f"no account named @{wanted} (accounts: {known})")
         return self.root[key]
 

@@ -36,6 +36,7 @@ from twcreds.models import (
     describe_error,
     find_duplicate,
     name_suffix,
+    names_of,
 )
 
 __all__ = [
@@ -820,7 +821,7 @@ def select_account(
         TypeError: ``account`` is neither a screen name nor an index.
     """
     env = os.environ if environ is None else environ
-    names = ", ".join(a.label for a in accounts)
+    names = names_of(accounts)
     if account is None:
         choice = env.get("TWCREDS_ACCOUNT", "").strip()
         if choice:

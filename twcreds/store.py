@@ -34,10 +34,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError
-from twcreds.models import Account, AccountList, find_duplicate
+from twcreds.models import Account, AccountList, find_duplicate, names_of
 from twcreds.sources import MAX_FILE_SIZE, decode, read_bytes, read_json, validate_records
 
-__all__ = ["add_account", "remove_account", "save_accounts", "write_private"]
+__all__ = ["add_account", "remove_account", "save_accounts", "stored_accounts", "write_private"]
 
 StrPath = str | os.PathLike[str]
 
@@ -131,7 +131,7 @@ def add_account(path: StrPath, account: Account) -> AccountList:
     shown = os.fspath(path)
     target = _resolve(path)
     with _locked(target, shown, create=True):
-        accounts = _read_existing(Path(shown).expanduser())
+        accounts = stored_accounts(Path(shown).expanduser())
         index = _find_same(accounts, account, shown)
         if index is None:
             accounts.append(account)
@@ -167,11 +167,11 @@ def remove_account(path: StrPath, name: str) -> Account:
     if not os.path.lexists(target):
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
     with _locked(target, shown, create=False):
-        accounts = _read_existing(Path(shown).expanduser(), missing_ok=False)
+        accounts = stored_accounts(Path(shown).expanduser(), missing_ok=False)
         index = _find_named(accounts, name)
         if index is None:
             wanted = name.strip().removeprefix("@")
-            known = ", ".join(a.label for a in accounts) or "none"
+            known = names_of(accounts) or "none"
             msg = (
                 f"{shown}: no account @{wanted} to remove (accounts: {known});"
                 " name one of those by screen name or user id"
@@ -204,8 +204,18 @@ def write_private(path: StrPath, data: bytes) -> None:
         raise _write_error(str(path), exc) from None
 
 
-def _read_existing(path: Path, *, missing_ok: bool = True) -> list[Account]:
-    """The accounts in the file; a missing, blank or ``[]`` file is an empty list."""
+def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[Account]:
+    """The accounts in a store file, read as `add_account` reads it, without the lock.
+
+    A missing, blank or ``[]`` file, or an app section with no accounts, is an empty list:
+    `add_account` can add to any of them. Use it to check a file before work that cannot
+    be repeated (the PIN flow spends its PIN).
+
+    Raises:
+        CredentialsNotFoundError: the file is missing and ``missing_ok`` is false.
+        CredentialsError: the file is malformed.
+    """
+    path = Path(os.fspath(path)).expanduser()
     try:
         data = read_bytes(path)
     except CredentialsNotFoundError:
