@@ -453,36 +453,6 @@ def test_a_socket_is_refused(tmp_path: Path) -> None:
     assert message.startswith(f"{path}: ")
 
 
-# An unreadable file: root reads anything, so the check runs as `nobody` in a child process.
-_UNREADABLE = textwrap.dedent(
-    """
-    import json, os, sys, traceback
-    from twcreds.errors import CredentialsError
-    from twcreds.sources import load_accounts, load_app
-
-    uid, gid, path, canary = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    if uid >= 0:
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    results = []
-    for load in (load_accounts, load_app):
-        try:
-            load(path)
-        except CredentialsError as exc:
-            shown = "".join(traceback.format_exception(exc))
-            results.append(
-                {"type": type(exc).__name__, "message": str(exc), "leak": canary in shown}
-            )
-        except BaseException as exc:
-            results.append({"type": type(exc).__name__, "message": str(exc), "leak": False})
-        else:
-            results.append({"type": None, "message": "", "leak": False})
-    print(json.dumps(results))
-    """
-)
-
-
 @pytest.fixture
 def unreadable_file() -> Iterator[tuple[Path, int, int]]:
     """A file its reader may not read: (path, uid, gid) to read it as; uid -1 for "as we are".
