@@ -67,12 +67,33 @@ def guide_load(path: Path) -> list[tuple[Any, ...]]:
     ]
 
 
+def bare_models(path: Path) -> Callable[[], object]:
+    """The floor for any eager pydantic model: six plain str fields, no checks at all."""
+    from pydantic import BaseModel, TypeAdapter
+
+    class Bare(BaseModel):
+        consumer_key: str
+        consumer_secret: str
+        access_token: str
+        access_token_secret: str
+        screen_name: str | None = None
+        user_id: str | None = None
+
+    adapter = TypeAdapter(list[Bare])
+    return lambda: adapter.validate_json(path.read_bytes())
+
+
 def bench_load(path: Path, runs: int) -> None:
     from twcreds import load_accounts
 
     baseline = best_of(lambda: guide_load(path), runs)
+    floor = best_of(bare_models(path), runs)
     ours = best_of(lambda: load_accounts(path), runs)
-    print(f"load: guide json.load loop {baseline * 1e3:7.1f} ms")
+    print(f"load: guide json.load loop  {baseline * 1e3:7.1f} ms")
+    print(
+        f"load: bare pydantic models  {floor * 1e3:7.1f} ms   ratio {floor / baseline:.2f}x"
+        " (validate_json into unchecked 6-str models: the floor for eager models)"
+    )
     ratio = ours / baseline
     print(f"load: twcreds load_accounts {ours * 1e3:7.1f} ms   ratio {ratio:.2f}x (target <= 1.2x)")
 
@@ -108,7 +129,7 @@ def bench_memory(path: Path) -> None:
     print(f"memory: load_accounts alone          {alone / mib:7.1f} MiB peak")
     print(
         f"memory: load_clients loop            {streamed / mib:7.1f} MiB peak"
-        f"   +{(streamed - alone) / mib:.2f} MiB over load_accounts (target <= 2 MB)"
+        f"   {(streamed - alone) / mib:+.2f} MiB over load_accounts (target <= +2 MB)"
     )
     print(f"memory: build every client (guide)   {everything / mib:7.1f} MiB peak")
 
