@@ -351,3 +351,9 @@ def test_authorize_needs_at_least_one_attempt(fake_twitter: FakeTwitter) -> None
     with pytest.raises(ValueError, match="attempts"):
         authorize(app, api_base=fake_twitter.url, attempts=0, prompt=lambda _: "1")
     assert fake_twitter.requests == []
+
+
+def test_start_authorization_refuses_other_types(fake_twitter: FakeTwitter) -> None:
+    with pytest.raises(TypeError, match="App or Account"):
+        start_authorization({"consumer_key": "k"}, api_base=fake_twitter.url)  # type: ignore[arg-type]
+    assert fake_twitter.requests == []

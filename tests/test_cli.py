@@ -936,6 +936,13 @@ def test_authorize_keeps_the_new_account_when_it_cannot_be_added(
     assert verify_account(load_account(rescue), api_base=world.fake.url).screen_name == "secondbot"
 
     assert run(capsys, "remove", "oldname", "--file", "bots.json")[0] == 0
+    # `other` still claims @secondbot under another user id: two accounts, so the add is
+    # refused with the command that settles it, rather than dropping `other` silently.
+    status, _, err = run(capsys, *shlex.split(add)[1:])
+    assert status == 1
+    settle = f"twcreds remove {other.user_id} --file bots.json"
+    assert f"`{settle}`" in err
+    assert run(capsys, *shlex.split(settle)[1:])[0] == 0
     status, _, err = run(capsys, *shlex.split(add)[1:])
     assert (status, err) == (0, "")
     assert load_accounts("bots.json")["secondbot"] == load_account(rescue)
@@ -1209,3 +1216,53 @@ def test_no_command_ever_prints_a_secret(
     assert result.returncode == 1
     assert "rejected" in result.stdout
     assert_no_secret(result.stdout + result.stderr, secrets)
+
+
+# --- paths with ~, and where a new account lives ----------------------------------------
+
+
+def test_two_step_authorize_with_a_tilde_state_path(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    home = Path(os.environ["HOME"])
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", "~/pin.json", "--save", "bots.json"]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert status == 0, err
+    assert (home / "pin.json").exists()
+    pin = world.fake.approve(out.strip().split("oauth_token=")[1], "tildebot")
+
+    status, out, err = run(capsys, "authorize", "--state", "~/pin.json", "--pin", pin)
+    assert status == 0, err
+    assert not (home / "pin.json").exists()
+    # The account lives on the emulator: the command to check it must say so.
+    check = f"twcreds check {default_store_path()} --api-base {world.fake.url}"
+    assert f"Check it with: {check}" in out
+    assert run(capsys, *shlex.split(check)[1:])[0] == 0
+
+
+def test_convert_never_replaces_a_tilde_path_without_force(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    precious = Path(os.environ["HOME"]) / "existing.json"
+    precious.write_text("precious\n", encoding="utf-8")
+    status, _, err = run(
+        capsys, "convert", str(world.path), "--to", "json", "-o", "~/existing.json"
+    )
+    assert status == 1
+    assert "exists; add --force" in err
+    assert precious.read_text(encoding="utf-8") == "precious\n"
+
+
+def test_add_is_all_or_nothing(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    first, second = world.accounts[:2]
+    save_accounts("store.json", [first.model_copy(update={"screen_name": "taken"})])
+    before = Path("store.json").read_bytes()
+    clash = second.model_copy(update={"screen_name": "taken"})  # another user id
+    fresh = world.fake.issue_token(world.app, "fresh")
+    save_accounts("incoming.json", [fresh, clash])
+
+    status, _, err = run(capsys, "add", "incoming.json", "--file", "store.json")
+    assert status == 1
+    assert "two accounts" in err
+    assert Path("store.json").read_bytes() == before

@@ -23,7 +23,7 @@ from tests.conftest import CANARY, write_private
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
 from twcreds.models import Account, AccountList
 from twcreds.sources import load_accounts
-from twcreds.store import add_account, remove_account, save_accounts
+from twcreds.store import add_account, add_accounts, remove_account, save_accounts
 from twcreds.store import write_private as write_private_file
 
 WORKER = Path(__file__).with_name("_store_worker.py")
@@ -387,14 +387,44 @@ def test_add_replaces_the_same_access_token(store: Path) -> None:
     assert add_account(store, verified).names == ["abot0", "abot1"]
 
 
-def test_add_replaces_by_screen_name_when_the_user_ids_differ(store: Path) -> None:
-    """The contract: same user_id, or failing that the same screen name, is replaced."""
+def test_add_refuses_a_screen_name_held_by_another_user_id(store: Path) -> None:
+    """Two user ids under one name are two accounts: replacing would drop working ones."""
     save_accounts(store, make_accounts(2, "a"))
+    before = store.read_bytes()
     other = make_account(9).model_copy(update={"screen_name": "ABot1"})
+    with pytest.raises(CredentialsError, match=r"user 1000001.*user 1000009") as caught:
+        add_account(store, other)
+    assert f"twcreds remove 1000001 --file {store}" in str(caught.value)
+    assert store.read_bytes() == before
+    remove_account(store, "1000001")  # the fix the message names
     assert add_account(store, other).names == ["abot0", "ABot1"]
-    stored = load_accounts(store)
-    assert stored[1].user_id == other.user_id
-    assert stored[1].access_token == other.access_token
+
+
+def test_add_replaces_by_screen_name_when_a_user_id_is_unknown(store: Path) -> None:
+    stored = make_accounts(2, "a")
+    save_accounts(store, [stored[0], stored[1].model_copy(update={"user_id": None})])
+    newer = make_account(9).model_copy(update={"screen_name": "ABot1"})
+    assert add_account(store, newer).names == ["abot0", "ABot1"]
+    assert load_accounts(store)[1].access_token == newer.access_token
+
+
+def test_add_accounts_adds_all_or_nothing(store: Path) -> None:
+    save_accounts(store, make_accounts(2, "a"))
+    before = store.read_bytes()
+    clash = make_account(9).model_copy(update={"screen_name": "ABot1"})
+    with pytest.raises(CredentialsError):
+        add_accounts(store, [make_account(5), clash])
+    assert store.read_bytes() == before
+    added = add_accounts(store, [make_account(5), make_account(6)])
+    assert len(added) == 4
+
+
+def test_wrong_types_are_type_errors(store: Path) -> None:
+    with pytest.raises(TypeError, match="Account"):
+        add_account(store, {"consumer_key": "k"})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="str"):
+        remove_account(store, 5)  # type: ignore[arg-type]
+    assert not store.exists()
 
 
 @pytest.mark.parametrize(
@@ -420,23 +450,20 @@ def test_add_to_an_empty_file(store: Path, content: str) -> None:
     assert add_account(store, make_account(1)).names == ["abot1"]
 
 
-def test_add_rewrites_an_app_file_as_the_guides_list(store: Path) -> None:
-    app_file = {
-        "app": {"consumer_key": "app-key", "consumer_secret": "app-secret"},
-        "accounts": [{"access_token": "1-t", "access_token_secret": "s", "screen_name": "one"}],
-    }
-    write_private(store, json.dumps(app_file))
-    add_account(store, make_account(2))
-    with open(store, encoding="utf-8") as stream:
-        loaded = json.load(stream)
-    assert loaded[0] == {
-        "consumer_key": "app-key",
-        "consumer_secret": "app-secret",
-        "access_token": "1-t",
-        "access_token_secret": "s",
-        "screen_name": "one",
-    }
-    assert loaded[1] == records([make_account(2)])[0]
+@pytest.mark.parametrize("accounts", [[], [{"access_token": "1-t", "access_token_secret": "s"}]])
+def test_a_file_with_an_app_section_is_not_rewritten(store: Path, accounts: list[object]) -> None:
+    """The store writes plain lists; it must not drop an app section and its secret."""
+    app = {"consumer_key": "app-key", "consumer_secret": CANARY}
+    write_private(store, json.dumps({"app": app, "accounts": accounts}))
+    before = store.read_bytes()
+    for change in (
+        lambda: add_account(store, make_account(2)),
+        lambda: remove_account(store, "anyone"),
+    ):
+        with pytest.raises(CredentialsError, match='"app" section') as caught:
+            change()
+        assert CANARY not in str(caught.value)
+        assert store.read_bytes() == before
 
 
 def test_add_to_a_readable_by_others_file_warns_and_makes_it_private(store: Path) -> None:
@@ -672,15 +699,6 @@ def test_paths_with_a_tilde_mean_the_home_folder(tmp_path: Path) -> None:
     add_account("~/bots/accounts.json", make_account(5))
     assert remove_account("~/bots/accounts.json", "tbot0").screen_name == "tbot0"
     assert not (Path.cwd() / "~").exists()
-
-
-def test_add_to_an_app_file_without_accounts_keeps_the_app_values(store: Path) -> None:
-    account = make_account(3)
-    app = {"consumer_key": account.consumer_key, "consumer_secret": "app-secret"}
-    write_private(store, json.dumps({"app": app, "accounts": []}))
-    assert add_account(store, account).names == [account.screen_name]
-    [saved] = json.loads(store.read_text(encoding="utf-8"))
-    assert saved["access_token"] == account.access_token
 
 
 def test_an_unknown_name_lists_at_most_ten_accounts(store: Path) -> None:

@@ -78,11 +78,15 @@ def start_authorization(
         AuthorizationError: Twitter rejected the consumer key or secret, or did not
             confirm the ``oob`` callback, or answered something unexpected.
         TwitterConnectionError: the network failed or timed out.
+        TypeError: ``app`` is neither an `App` nor an `Account`.
     """
     from twython import TwythonAuthError, TwythonError
 
     if isinstance(app, Account):
         app = app.app
+    if not isinstance(app, App):
+        msg = f"start_authorization needs an App or Account, not {type(app).__name__}"
+        raise TypeError(msg)
     with _client(app, None, None, api_base, timeout) as client:
         try:
             tokens = _network(

@@ -218,8 +218,8 @@ examples:
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
 per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
 rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
-error (any other answer). An account without a screen name is shown by its access
-token's last 4 characters.
+error (any other answer). An account without a screen name is shown by its user id, or
+failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
 """
 
@@ -648,7 +648,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
         force_login=args.force_login,
         screen_name=args.screen_name,
     )
-    _save_authorized(account, args.save)
+    _save_authorized(account, args.save, base)
     return EXIT_OK
 
 
@@ -680,7 +680,7 @@ def _start_to_state(args: argparse.Namespace, app: App, base: str) -> int:
     pending = start_authorization(
         app, api_base=base, force_login=args.force_login, screen_name=args.screen_name
     )
-    state = Path(args.state)
+    state = Path(args.state).expanduser()
     write_private(state, pending.model_dump_json(indent=2).encode("utf-8"))
     # stdout holds the URL alone, so that `url=$(twcreds authorize ... --url-only ...)` works.
     _out(pending.auth_url)
@@ -701,7 +701,7 @@ def _complete_from_state(args: argparse.Namespace) -> int:
     from twcreds.models import PendingAuthorization
     from twcreds.sources import decode, read_bytes
 
-    state = Path(args.state)
+    state = Path(args.state).expanduser()
     try:
         text = decode(read_bytes(state), str(state))
     except CredentialsNotFoundError:
@@ -720,7 +720,7 @@ def _complete_from_state(args: argparse.Namespace) -> int:
     _check_save_target(_store_path(args.save))
     account = complete_authorization(pending, args.pin)
     try:
-        _save_authorized(account, args.save)
+        _save_authorized(account, args.save, pending.api_base)
     finally:
         # Its request token is spent, saved or not; failing here must not hide the save's error.
         with contextlib.suppress(OSError):
@@ -748,7 +748,7 @@ def _check_save_target(path: Path) -> None:
         raise CommandError(msg) from None
 
 
-def _save_authorized(account: Account, save: str | None) -> None:
+def _save_authorized(account: Account, save: str | None, api_base: str | None = None) -> None:
     import shlex
 
     from twcreds.store import add_account
@@ -761,7 +761,12 @@ def _save_authorized(account: Account, save: str | None) -> None:
         raise CommandError(_rescue(account, path, save, exc)) from None
     _out(f"Authorized {account.label} (user id {account.user_id}).")
     _out(f"Saved to {path} (mode 0600, {_count(len(accounts))}).")
-    _out(f"Check it with: twcreds check {shlex.quote(str(path))}")
+    check = ["twcreds", "check", str(path)]
+    from twcreds.clients import TWITTER_API
+
+    if api_base and api_base != TWITTER_API:
+        check += ["--api-base", api_base]  # where this account lives, e.g. the emulator
+    _out(f"Check it with: {shlex.join(check)}")
 
 
 def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) -> str:
@@ -791,12 +796,11 @@ def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) 
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from twcreds.store import add_account
+    from twcreds.store import add_accounts
 
     _, accounts = _read(args)
     path = _store_path(args.file)
-    for account in accounts:
-        stored = add_account(path, account)
+    stored = add_accounts(path, accounts)  # all or nothing, one write
     names = _names([account.label for account in accounts])
     _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}).")
     return EXIT_OK
@@ -987,7 +991,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
         return EXIT_OK
-    out = Path(args.output)
+    out = Path(args.output).expanduser()  # the writer expands ~ too: check the same file
     if os.path.lexists(out) and not args.force:
         raise CommandError(f"{out} exists; add --force to replace it, or choose another -o file")
     write_private(out, text.encode("utf-8"))

@@ -37,7 +37,14 @@ from twcreds.errors import CredentialsError, CredentialsNotFoundError
 from twcreds.models import Account, AccountList, find_duplicate, names_of
 from twcreds.sources import MAX_FILE_SIZE, decode, read_bytes, read_json, validate_records
 
-__all__ = ["add_account", "remove_account", "save_accounts", "stored_accounts", "write_private"]
+__all__ = [
+    "add_account",
+    "add_accounts",
+    "remove_account",
+    "save_accounts",
+    "stored_accounts",
+    "write_private",
+]
 
 StrPath = str | os.PathLike[str]
 
@@ -112,32 +119,58 @@ def add_account(path: StrPath, account: Account) -> AccountList:
 
     An entry is the same account when it has the same ``user_id``; failing that, the same
     access token; failing that, the same screen name (case-insensitive). That entry is
-    replaced in place; otherwise the account is appended.
-    A missing file (or folder) starts an empty list. The read, the change and the write
-    happen under an exclusive lock, so concurrent callers lose nothing.
+    replaced in place; otherwise the account is appended. A missing file (or folder)
+    starts an empty list. The read, the change and the write happen under an exclusive
+    lock, so concurrent callers lose nothing.
+
+    Two different ``user_id`` under one screen name are two real accounts (a name Twitter
+    gave to someone else after a rename): that is refused, rather than dropping the stored
+    account's working credentials.
 
     Args:
-        path: a JSON accounts file (a list, a single account, or an app with accounts);
-            it is rewritten as the guide's list.
+        path: a JSON list of accounts (or a single account), rewritten as the guide's list.
         account: the account to store.
 
     Returns:
         The accounts now in the file.
 
     Raises:
-        CredentialsError: the existing file is malformed (it is left untouched), or the
-            file cannot be written.
+        CredentialsError: the existing file is malformed or has an ``"app"`` section (it is
+            left untouched), the screen name belongs to a stored account with another
+            ``user_id``, or the file cannot be written.
+        TypeError: ``account`` is not an `Account`.
     """
+    return add_accounts(path, [account])
+
+
+def add_accounts(path: StrPath, accounts: Iterable[Account]) -> AccountList:
+    """Add several accounts as `add_account` adds one, in one locked read-modify-write.
+
+    All of them are added, or none: the file is written once, after every account has
+    found its place.
+
+    Raises:
+        CredentialsError: as `add_account`; nothing is written.
+        TypeError: an item is not an `Account`.
+    """
+    new = list(accounts)
+    for account in new:
+        if not isinstance(account, Account):
+            kind = type(account).__name__
+            msg = f"add_account needs an Account, not {kind}: use Account.model_validate(...)"
+            raise TypeError(msg)
     shown = os.fspath(path)
     target = _resolve(path)
+    what = f"{new[0].label} not added" if len(new) == 1 else f"{len(new)} accounts not added"
     with _locked(target, shown, create=True):
-        accounts = stored_accounts(Path(shown).expanduser())
-        index = _find_same(accounts, account, shown)
-        if index is None:
-            accounts.append(account)
-        else:
-            accounts[index] = account
-        checked = _checked(accounts, shown, f"{account.label} not added")
+        stored = stored_accounts(Path(shown).expanduser())
+        for account in new:
+            index = _find_same(stored, account, shown)
+            if index is None:
+                stored.append(account)
+            else:
+                stored[index] = account
+        checked = _checked(stored, shown, what)
         _write(target, checked, shown)
     return checked
 
@@ -160,8 +193,13 @@ def remove_account(path: StrPath, name: str) -> Account:
     Raises:
         CredentialsNotFoundError: there is no file at ``path``.
         CredentialsError: no account has that name (the message lists the stored ones),
-            the file is malformed (it is left untouched), or it cannot be written.
+            the file is malformed or has an ``"app"`` section (it is left untouched), or
+            it cannot be written.
+        TypeError: ``name`` is not a str.
     """
+    if not isinstance(name, str):
+        msg = f"remove_account needs a screen name or user id as a str, not {type(name).__name__}"
+        raise TypeError(msg)
     shown = os.fspath(path)
     target = _resolve(path)
     if not os.path.lexists(target):
@@ -207,13 +245,14 @@ def write_private(path: StrPath, data: bytes) -> None:
 def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[Account]:
     """The accounts in a store file, read as `add_account` reads it, without the lock.
 
-    A missing, blank or ``[]`` file, or an app section with no accounts, is an empty list:
-    `add_account` can add to any of them. Use it to check a file before work that cannot
-    be repeated (the PIN flow spends its PIN).
+    A missing, blank or ``[]`` file is an empty list: `add_account` can add to any of
+    them. Use it to check a file before work that cannot be repeated (the PIN flow spends
+    its PIN).
 
     Raises:
         CredentialsNotFoundError: the file is missing and ``missing_ok`` is false.
-        CredentialsError: the file is malformed.
+        CredentialsError: the file is malformed, or has an ``"app"`` section, which the
+            store would not keep.
     """
     path = Path(os.fspath(path)).expanduser()
     try:
@@ -227,9 +266,15 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[Account]:
         # A file the user created empty (`touch`) holds nothing that could be lost.
         return []
     parsed = read_json(text, str(path))
+    if parsed.app is not None:
+        # The store writes the guide's plain list; rewriting this file would drop the
+        # app section (and, with the last account removed, the app's secret with it).
+        msg = (
+            f'{path}: has an "app" section, which twcreds does not rewrite; keep this file'
+            " for the app, and save accounts to a list file of their own (accounts.json)"
+        )
+        raise CredentialsError(msg)
     if not parsed.records:
-        # `[]`, or an app section with no accounts yet: each account written back carries
-        # the app's consumer values itself, so rewriting it as a plain list loses nothing.
         return []
     return list(validate_records(parsed))
 
@@ -248,8 +293,17 @@ def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
         return None
     wanted = new.screen_name.casefold()
     for index, old in enumerate(accounts):
-        if old.screen_name is not None and old.screen_name.casefold() == wanted:
-            return index
+        if old.screen_name is None or old.screen_name.casefold() != wanted:
+            continue
+        if old.user_id is not None and new.user_id is not None:
+            msg = (
+                f"{shown}: [{index}] @{old.screen_name} is user {old.user_id}, but the account"
+                f" being added as @{new.screen_name} is user {new.user_id}: two accounts."
+                f" If the stored one is stale, remove it first: `twcreds remove"
+                f" {old.user_id} --file {shown}` (or remove_account(path, {old.user_id!r}))"
+            )
+            raise CredentialsError(msg)
+        return index
     return None
 
 
