@@ -196,7 +196,8 @@ examples:
 
 Adds every account of SOURCE to --file PATH (default: the user store), the way
 `twcreds authorize` does: an entry for the same user (same user id, else access token,
-else screen name) is replaced in place, others are appended. Mode 0600, atomic.
+else screen name) is replaced in place, others are appended; a screen name stored under
+another user id is refused. All accounts or none, in one write: mode 0600, atomic.
 """
 
 _LIST_EPILOG = """\
