@@ -55,8 +55,21 @@ def _say(line: str) -> None:
     sys.stdout.flush()
 
 
-def _zygote(path: str, count: int) -> int:
-    lists = (make_accounts(count, "a"), make_accounts(count, "b"))
+def crash_lists(count: int, via: str) -> tuple[list[Account], list[Account]]:
+    """The two contents a killed writer alternates between.
+
+    ``save``: two whole lists. ``add``: one list whose first account `add_account` keeps
+    replacing with another version of itself (same user id, other access token).
+    """
+    first = make_accounts(count, "a")
+    if via == "save":
+        return first, make_accounts(count, "b")
+    other = first[0].model_copy(update={"access_token": f"{first[0].user_id}-other"})
+    return first, [other, *first[1:]]
+
+
+def _zygote(path: str, count: int, via: str = "save") -> int:
+    lists = crash_lists(count, via)
     save_accounts(path, lists[0])
     _say("ready")
     child = 0
@@ -68,7 +81,10 @@ def _zygote(path: str, count: int) -> int:
                 try:
                     turn = 1
                     while True:
-                        save_accounts(path, lists[turn])
+                        if via == "add":
+                            add_account(path, lists[turn][0])
+                        else:
+                            save_accounts(path, lists[turn])
                         _say("saved")
                         turn = 1 - turn
                 except BaseException as exc:  # report, never fall back into the loop
@@ -115,7 +131,7 @@ def main(argv: list[str]) -> int:
     """Run one MODE; see the module docstring."""
     mode, path, *rest = argv
     if mode == "zygote":
-        return _zygote(path, int(rest[0]))
+        return _zygote(path, int(rest[0]), *rest[1:2])
     if mode == "add":
         return _add(path, int(rest[0]), int(rest[1]), rest[2:])
     if mode == "fsize":

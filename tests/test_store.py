@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests._store_worker import make_account, make_accounts
+from tests._store_worker import crash_lists, make_account, make_accounts
 from tests.conftest import CANARY, write_private
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
 from twcreds.models import Account, AccountList
@@ -199,12 +199,14 @@ def test_secret_is_written_but_never_in_a_message(tmp_path: Path, store: Path) -
 
 
 @pytest.mark.slow
-def test_sigkill_mid_save_leaves_the_old_or_the_new_file(store: Path) -> None:
-    """200 writers killed at random moments: the file is always one whole list or the other."""
-    count, trials = 2000, 200
-    expected = {tag: records(make_accounts(count, tag)) for tag in ("a", "b")}
+@pytest.mark.parametrize(("via", "count", "trials"), [("save", 2000, 200), ("add", 1000, 100)])
+def test_sigkill_mid_save_leaves_the_old_or_the_new_file(
+    store: Path, via: str, count: int, trials: int
+) -> None:
+    """Writers killed at random moments: the file is always one whole list or the other."""
+    expected = dict(zip(("a", "b"), map(records, crash_lists(count, via)), strict=True))
     rng = random.Random(20240601)
-    zygote = worker("zygote", str(store), str(count))
+    zygote = worker("zygote", str(store), str(count), via)
     assert zygote.stdin is not None
     outcomes = {"a": 0, "b": 0}
     caught_mid_write = 0
@@ -280,8 +282,8 @@ def start_together(procs: list[subprocess.Popen[str]]) -> float:
     return time.perf_counter() - started
 
 
-def test_concurrent_adds_from_16_processes_lose_nothing(store: Path) -> None:
-    processes, each = 16, 5
+def test_concurrent_adds_from_20_processes_lose_nothing(store: Path) -> None:
+    processes, each = 20, 10
     procs = [worker("add", str(store), str(100 * p), str(each)) for p in range(processes)]
     start_together(procs)
 
