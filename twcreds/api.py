@@ -131,21 +131,23 @@ def connection_error(
 
 
 def call(client: Twython, what: str, func: Callable[[], T]) -> T:
-    """Run one twython call and translate whatever goes wrong into our error tree."""
-    import requests
+    """Run one twython API call and translate whatever goes wrong into our error tree.
+
+    Twython's ``_request`` turns requests' exceptions into a bare `TwythonError` before any
+    answer is recorded; the OAuth-flow methods do not (see `twcreds.authorize`).
+    """
     from twython import TwythonError
 
-    base = getattr(client, "api_base", "https://api.twitter.com")
+    from twcreds.clients import TWITTER_API
+
+    base = getattr(client, "api_base", TWITTER_API)
     timeout = getattr(client, "timeout", None)
     client._last_call = None
     try:
         return func()
-    except requests.RequestException as exc:
-        raise connection_error(exc, base, what, timeout) from None
     except TwythonError as exc:
         last = client._last_call
-        if last is None:
-            # Twython turns requests' exceptions into a bare TwythonError before any answer.
+        if last is None:  # no answer: the network failed
             cause = exc.__context__ or exc
             raise connection_error(cause, base, what, timeout) from None
         status = int(last["status_code"])

@@ -82,6 +82,8 @@ def start_authorization(
     """
     from twython import TwythonAuthError, TwythonError
 
+    from twcreds.clients import TWITTER_API
+
     if isinstance(app, Account):
         app = app.app
     if not isinstance(app, App):
@@ -120,7 +122,7 @@ def start_authorization(
                 oauth_token=tokens["oauth_token"],
                 oauth_token_secret=tokens.get("oauth_token_secret", ""),
                 app=app,
-                api_base=None if base == "https://api.twitter.com" else base,
+                api_base=None if base == TWITTER_API else base,
             )
         except CredentialsError:
             msg = f"{STEP1}: Twitter's answer has an empty or malformed request token"
