@@ -955,7 +955,7 @@ def test_authorize_keeps_the_new_account_in_the_working_directory_if_its_folder_
 
     Path("sub").mkdir()
     pin = start_two_step(capsys, world, "sub/bots.json")
-    module = importlib.import_module("twcreds.authorize")  # `twcreds.authorize` is a function
+    module = importlib.import_module("twcreds.authorization")
     exchange = module.complete_authorization
 
     def exchange_then_lose_the_folder(pending: PendingAuthorization, pin: str) -> Account:

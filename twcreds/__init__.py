@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from twcreds.api import post_tweet, verify_account
-    from twcreds.authorize import authorize, complete_authorization, start_authorization
+    from twcreds.authorization import authorize, complete_authorization, start_authorization
     from twcreds.clients import load_client, load_clients, make_client
     from twcreds.errors import (
         AuthorizationError,
@@ -53,8 +53,8 @@ _EXPORTS: dict[str, str] = {
     "TwitterAPIError": "twcreds.errors",
     "TwitterConnectionError": "twcreds.errors",
     "add_account": "twcreds.store",
-    "authorize": "twcreds.authorize",
-    "complete_authorization": "twcreds.authorize",
+    "authorize": "twcreds.authorization",
+    "complete_authorization": "twcreds.authorization",
     "load_account": "twcreds.sources",
     "load_accounts": "twcreds.sources",
     "load_app": "twcreds.sources",
@@ -64,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "post_tweet": "twcreds.api",
     "remove_account": "twcreds.store",
     "save_accounts": "twcreds.store",
-    "start_authorization": "twcreds.authorize",
+    "start_authorization": "twcreds.authorization",
     "verify_account": "twcreds.api",
 }
 

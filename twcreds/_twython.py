@@ -1,18 +1,53 @@
-"""The Twython subclass behind every client: redirection, timeouts, OAuth 1.0a user context.
+"""The Twython boundary: the only module that touches twython and requests.
 
-Imported only when a client is first built, so that ``import twcreds`` does not pay for
-twython and requests.
+It owns where requests go (Twitter's URLs, ``api_base``), how long they may take (the
+timeout on every call, the OAuth-flow calls included), and what a failure of twython or
+requests becomes in our error tree: a network failure is a `TwitterConnectionError`, and an
+error answer is handed, as an :class:`Answer`, to the caller's own translation (Twitter's
+codes and hints live in `twcreds.api`, the PIN flow's messages in `twcreds.authorization`).
+
+Imported only when a client is first built (or an ``api_base`` checked), so that
+``import twcreds`` and ``from twcreds import load_client`` do not pay for twython and
+requests.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import requests
-from twython import Twython, TwythonError
+from twython import Twython, TwythonAuthError, TwythonError
 from typing_extensions import Self
 
-from twcreds.clients import TWITTER_API
+from twcreds.errors import CredentialsError, TwcredsError, TwitterAPIError, TwitterConnectionError
+
+__all__ = [
+    "TWEETS",
+    "TWITTER_API",
+    "USERS_ME",
+    "Answer",
+    "Client",
+    "FlowFailure",
+    "call",
+    "check_timeout",
+    "connection_error",
+    "flow_call",
+    "last_answer",
+    "resolve_api_base",
+]
+
+T = TypeVar("T")
+
+TWITTER_API = "https://api.twitter.com"
+USERS_ME = f"{TWITTER_API}/2/users/me"
+TWEETS = f"{TWITTER_API}/2/tweets"
 
 #: Hosts whose full URLs are sent to ``api_base`` instead (media methods hard-code upload.).
 _TWITTER_HOSTS = (
@@ -21,6 +56,106 @@ _TWITTER_HOSTS = (
     "https://api.x.com/",
     "https://upload.x.com/",
 )
+_VERSION_SUFFIX = re.compile(r"/(?:1\.1|2)$")
+
+
+# --- where and how long ----------------------------------------------------------------
+
+
+def check_timeout(timeout: float) -> float:
+    """A timeout is a positive number of seconds.
+
+    Raises:
+        TypeError: it is not a number.
+        ValueError: it is zero, negative, or not finite.
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        msg = f"timeout must be a number of seconds, not {type(timeout).__name__}"
+        raise TypeError(msg)
+    if not (timeout > 0 and math.isfinite(timeout)):
+        msg = f"timeout must be a positive number of seconds, such as 30, not {timeout!r}"
+        raise ValueError(msg)
+    return float(timeout)
+
+
+def resolve_api_base(api_base: str | None = None) -> str:
+    """The API base to use: the argument, else ``TWCREDS_API_BASE``, else Twitter.
+
+    A blank argument or variable counts as not given.
+
+    Returns:
+        The base URL without a trailing slash, such as ``http://127.0.0.1:8080``.
+
+    Raises:
+        CredentialsError: the base is not an ``http://`` or ``https://`` URL of a host.
+    """
+    if api_base is not None and not isinstance(api_base, str):
+        kind = type(api_base).__name__
+        msg = f"api_base must be a URL string such as http://127.0.0.1:8080, not {kind}"
+        raise CredentialsError(msg)
+    # A blank value counts as not given, as a blank TWCREDS_API_BASE does.
+    if api_base is not None and api_base.strip():
+        name, base = "api_base", api_base
+    else:
+        name, base = "TWCREDS_API_BASE", os.environ.get("TWCREDS_API_BASE", "")
+        if not base.strip():
+            return TWITTER_API
+    base = base.strip().rstrip("/")
+    problem = _url_problem(base)
+    if problem is not None:
+        msg = (
+            f"{name} {problem}; give the scheme and host only, such as https://api.twitter.com"
+            " or http://127.0.0.1:8080"
+        )
+        raise CredentialsError(msg)
+    return base
+
+
+def _url_problem(base: str) -> str | None:
+    """What is wrong with an API base URL, or None; the URL itself is never quoted back."""
+    if any(char.isspace() or ord(char) < 32 for char in base):
+        return "contains a space or control character"
+    try:
+        url = urlsplit(base)
+        url.port  # noqa: B018 - parses the port, raising ValueError if it is not a number
+    except ValueError:
+        return "is not a valid URL (check the port)"
+    if url.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not url.hostname:
+        return "names no host"
+    if url.username is not None or url.password is not None:
+        return "must not contain a user name or password"
+    if url.query or url.fragment or base.endswith(("?", "#")):
+        return "must not contain a query (?...) or fragment (#...)"
+    if _VERSION_SUFFIX.search(url.path):
+        return "must not end with an API version (/1.1, /2): twcreds adds it per call"
+    return None
+
+
+# --- the client ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer, as the client last received it.
+
+    Attributes:
+        status: the HTTP status.
+        headers: the answer's headers (case as sent).
+        text: the body, decoded.
+    """
+
+    status: int
+    headers: Mapping[str, str] = field(repr=False)
+    text: str = field(repr=False)
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None where it is not JSON."""
+        try:
+            return json.loads(self.text)
+        except (ValueError, RecursionError):
+            return None
 
 
 class _TimeoutSession(requests.Session):
@@ -37,6 +172,10 @@ class _TimeoutSession(requests.Session):
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.default_timeout)
         return super().request(method, url, *args, **kwargs)
+
+
+class _NoToken(TwythonError):  # type: ignore[misc]  # twython is untyped
+    """An OAuth-flow answer that parsed but holds no token."""
 
 
 class Client(Twython):  # type: ignore[misc]  # twython is untyped
@@ -116,6 +255,31 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
             url, method=method, params=params, api_call=url, json_encoded=json_encoded
         )
 
+    def get_authentication_tokens(
+        self, callback_url: str | None = None, force_login: bool = False, screen_name: str = ""
+    ) -> dict[str, str]:
+        """Step 1 of the PIN flow, as Twython's, with two of its failures made ordinary.
+
+        Twython reads ``self.callback_url``, which it never sets, when a callback is sent
+        and not confirmed (its issue #552: an ``AttributeError``); and an answer without
+        ``oauth_token`` escapes as a bare ``KeyError``.
+
+        Raises:
+            twython.TwythonError: as Twython does, also for an answer without a token.
+        """
+        self.callback_url = callback_url
+        try:
+            tokens: dict[str, str] = super().get_authentication_tokens(
+                callback_url, force_login, screen_name
+            )
+        except KeyError:
+            raise _NoToken("the answer holds no oauth_token") from None
+        return tokens
+
+    def last_answer(self) -> Answer | None:
+        """The answer to the last API call (`request` and Twython's endpoint methods), if any."""
+        return last_answer(self)
+
     def close(self) -> None:
         """Close the connections this client holds; it can still make calls afterwards."""
         self.client.close()
@@ -125,3 +289,103 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def last_answer(client: Twython) -> Answer | None:
+    """The last answer any `twython.Twython` recorded (a stock one too), if any."""
+    last = client._last_call
+    if last is None:
+        return None
+    return Answer(int(last["status_code"]), last["headers"], str(last["content"]))
+
+
+# --- failures --------------------------------------------------------------------------
+
+
+def connection_error(
+    exc: BaseException, url: str, what: str, timeout: float | None
+) -> TwitterConnectionError:
+    """Describe a network failure by host and kind, never by the request's URL or headers."""
+    host = urlsplit(url).netloc or url
+    if isinstance(exc, requests.Timeout):
+        reason = f"no answer within {timeout:g} s" if timeout else "timed out"
+    elif isinstance(exc, requests.ConnectionError):
+        reason = "could not connect, or the connection was closed"
+    else:
+        reason = type(exc).__name__
+    return TwitterConnectionError(f"{what}: {host}: {reason}; check the network and try again")
+
+
+def call(
+    client: Twython, what: str, func: Callable[[], T], error: Callable[[Answer, str], TwcredsError]
+) -> T:
+    """Run one API call of ``client`` and translate whatever goes wrong into our error tree.
+
+    Args:
+        client: the client making the call (a stock `twython.Twython` too).
+        what: what the call does, for messages (``"post tweet"``).
+        func: the call itself.
+        error: turns an error answer (status 400 and above) into the error to raise.
+
+    Raises:
+        TwitterConnectionError: no answer came (the network failed or timed out).
+        TwitterAPIError: a success status whose body is not JSON.
+        TwcredsError: what ``error`` made of an error answer.
+    """
+    client._last_call = None
+    try:
+        return func()
+    except TwythonError as exc:
+        # Twython's _request turns requests' exceptions into a bare TwythonError before
+        # any answer is recorded: no answer means the network failed.
+        answer = last_answer(client)
+        if answer is None:
+            cause = exc.__context__ or exc
+            base = getattr(client, "api_base", TWITTER_API)
+            timeout = getattr(client, "timeout", None)
+            raise connection_error(cause, base, what, timeout) from None
+        if answer.status < 400:
+            msg = f"{what}: Twitter answered {answer.status} with something that is not JSON"
+            raise TwitterAPIError(msg, status=answer.status) from None
+        raise error(answer, what) from None
+
+
+@dataclass(frozen=True)
+class FlowFailure:
+    """How an OAuth-flow call of Twython's failed, when an answer came.
+
+    Attributes:
+        status: the HTTP status, or None where the answer could not be read.
+        kind: ``"rejected"`` (a 401 to the consumer credentials at step 1), ``"no_token"``
+            (the answer parsed but held no token), or ``"other"``.
+    """
+
+    status: int | None
+    kind: Literal["rejected", "no_token", "other"]
+
+
+def flow_call(
+    client: Client, what: str, func: Callable[[], T], error: Callable[[FlowFailure], TwcredsError]
+) -> T:
+    """Run an OAuth-flow call (request token, access token), translating its failures.
+
+    Twython lets requests' exceptions out of these methods raw, and reports an error answer
+    by its status only.
+
+    Raises:
+        TwitterConnectionError: the network failed or timed out.
+        TwcredsError: what ``error`` made of a failed answer.
+    """
+    try:
+        return func()
+    except requests.RequestException as exc:
+        raise connection_error(exc, client.api_base, what, client.timeout) from None
+    except TwythonError as exc:
+        status = getattr(exc, "error_code", None)
+        kind: Literal["rejected", "no_token", "other"] = "other"
+        if isinstance(exc, TwythonAuthError):
+            kind = "rejected"
+        elif isinstance(exc, _NoToken):
+            kind = "no_token"
+        failure = FlowFailure(status if isinstance(status, int) else None, kind)
+        raise error(failure) from None

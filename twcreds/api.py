@@ -1,8 +1,9 @@
 """Using the credentials: who am I (``GET /2/users/me``) and post (``POST /2/tweets``).
 
-Twitter's answers are mapped onto the error tree here, at the boundary: callers never see
-a twython or requests exception. Twython keeps only the HTTP status of an error; Twitter's
-own code (32, 89, 135, 453, ...) is read back from the body of the last call.
+Twitter's error answers are mapped onto the error tree here, with their hints; network
+failures are mapped by `twcreds._twython`, the one module that touches twython. Twython keeps
+only the HTTP status of an error; Twitter's own code (32, 89, 135, 453, ...) is read back
+from the body of the client's last answer.
 """
 
 from __future__ import annotations
@@ -12,26 +13,23 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from twcreds.errors import (
     CredentialsError,
     CredentialsRejectedError,
     RateLimitError,
     TwitterAPIError,
-    TwitterConnectionError,
 )
 from twcreds.models import Account
 
 if TYPE_CHECKING:
     from twython import Twython
 
+    from twcreds._twython import Answer
+
 __all__ = ["post_tweet", "verify_account"]
 
 T = TypeVar("T")
-
-USERS_ME = "https://api.twitter.com/2/users/me"
-TWEETS = "https://api.twitter.com/2/tweets"
 
 HINT_WRONG = (
     "check the consumer key and secret and the access token and secret for typos or stray"
@@ -114,47 +112,22 @@ def _rate_limit_reset(headers: Mapping[str, str]) -> tuple[datetime | None, floa
     return reset_at, max(0.0, epoch - time.time())
 
 
-def connection_error(
-    exc: BaseException, url: str, what: str, timeout: float | None
-) -> TwitterConnectionError:
-    """Describe a network failure by host and kind, never by the request's URL or headers."""
-    import requests  # already imported by twython whenever a client exists
-
-    host = urlsplit(url).netloc or url
-    if isinstance(exc, requests.Timeout):
-        reason = f"no answer within {timeout:g} s" if timeout else "timed out"
-    elif isinstance(exc, requests.ConnectionError):
-        reason = "could not connect, or the connection was closed"
-    else:
-        reason = type(exc).__name__
-    return TwitterConnectionError(f"{what}: {host}: {reason}; check the network and try again")
+def _answer_error(answer: Answer, what: str) -> TwitterAPIError:
+    return twitter_error(answer.status, answer.text, answer.headers, what)
 
 
 def call(client: Twython, what: str, func: Callable[[], T]) -> T:
     """Run one twython API call and translate whatever goes wrong into our error tree.
 
-    Twython's ``_request`` turns requests' exceptions into a bare `TwythonError` before any
-    answer is recorded; the OAuth-flow methods do not (see `twcreds.authorize`).
+    Raises:
+        CredentialsRejectedError: Twitter answered 401.
+        RateLimitError: Twitter answered 429.
+        TwitterAPIError: any other error answer, or a success that is not JSON.
+        TwitterConnectionError: the network failed or timed out.
     """
-    from twython import TwythonError
+    from twcreds import _twython
 
-    from twcreds.clients import TWITTER_API
-
-    base = getattr(client, "api_base", TWITTER_API)
-    timeout = getattr(client, "timeout", None)
-    client._last_call = None
-    try:
-        return func()
-    except TwythonError as exc:
-        last = client._last_call
-        if last is None:  # no answer: the network failed
-            cause = exc.__context__ or exc
-            raise connection_error(cause, base, what, timeout) from None
-        status = int(last["status_code"])
-        if status < 400:
-            msg = f"{what}: Twitter answered {status} with something that is not JSON"
-            raise TwitterAPIError(msg, status=status) from None
-        raise twitter_error(status, str(last["content"]), last["headers"], what) from None
+    return _twython.call(client, what, func, _answer_error)
 
 
 def _require_client(target: object, what: str) -> None:
@@ -222,6 +195,8 @@ def verify_account(
 
 def _users_me(client: Twython, account: Account) -> dict[str, Any]:
     what = f"verify {account.label}"
+    from twcreds._twython import USERS_ME
+
     answer = call(client, what, lambda: client.request(USERS_ME))
     data = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(data, dict) or "id" not in data:
@@ -242,6 +217,8 @@ def post_tweet(client: Twython, text: str) -> dict[str, Any]:
         TwitterConnectionError: the network failed or timed out.
         TypeError: ``client`` is not a client (an `Account`, say).
     """
+    from twcreds._twython import TWEETS
+
     _require_client(client, "post_tweet")
     answer = call(
         client,

@@ -25,8 +25,8 @@ from twcreds.errors import InsecurePermissionsWarning, TwcredsError
 
 if TYPE_CHECKING:
     from twcreds.errors import RateLimitError
+    from twcreds.formats import Parsed
     from twcreds.models import Account, AccountList, App
-    from twcreds.sources import Parsed
 
 __all__ = ["build_parser", "main", "main_exit", "parse_args"]
 
@@ -129,7 +129,7 @@ def _positive_float(text: str) -> float:
 
 def _api_base_option(text: str) -> str:
     """``--api-base``, checked as the library checks it: every bad value is a usage error."""
-    from twcreds.clients import resolve_api_base
+    from twcreds._twython import resolve_api_base
 
     if not text.strip():  # the library would fall back to $TWCREDS_API_BASE
         raise argparse.ArgumentTypeError("is empty; give a URL such as http://127.0.0.1:8765")
@@ -586,13 +586,10 @@ def _check_format_needs_source(args: argparse.Namespace, source: str | None) -> 
 
 def _read(args: argparse.Namespace) -> tuple[Parsed, AccountList]:
     """Read and validate SOURCE (or the default chain), keeping where each account came from."""
-    from twcreds.sources import find_source, read_source, validate_records
+    from twcreds.sources import parse_source, validate_records
 
     _check_format_needs_source(args, args.source)
-    if args.source is None:
-        parsed = find_source(prefix=args.prefix)
-    else:
-        parsed = read_source(args.source, format=args.format, prefix=args.prefix)
+    parsed = parse_source(args.source, format=args.format, prefix=args.prefix)
     return parsed, validate_records(parsed)
 
 
@@ -617,7 +614,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
         args.parser.error(
             "--state FILE needs --url-only (step 1) or --pin PIN (step 2); see --help"
         )
-    from twcreds.clients import resolve_api_base
+    from twcreds._twython import resolve_api_base
 
     if args.pin is not None:
         given = {
@@ -638,7 +635,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     if args.url_only:
         return _start_to_state(args, app, base)
 
-    from twcreds.authorize import authorize
+    from twcreds.authorization import authorize
 
     account = authorize(
         app,
@@ -675,14 +672,14 @@ def _read_app(args: argparse.Namespace) -> App:
 def _start_to_state(args: argparse.Namespace, app: App, base: str) -> int:
     import shlex
 
-    from twcreds.authorize import start_authorization
-    from twcreds.store import write_private
+    from twcreds.authorization import start_authorization
+    from twcreds.store import save_pending
 
     pending = start_authorization(
         app, api_base=base, force_login=args.force_login, screen_name=args.screen_name
     )
     state = Path(args.state).expanduser()
-    write_private(state, pending.model_dump_json(indent=2).encode("utf-8"))
+    save_pending(state, pending)
     # stdout holds the URL alone, so that `url=$(twcreds authorize ... --url-only ...)` works.
     _out(pending.auth_url)
     step2 = ["twcreds", "authorize", "--state", str(state), "--pin", "PIN"]
@@ -696,26 +693,12 @@ def _start_to_state(args: argparse.Namespace, app: App, base: str) -> int:
 
 
 def _complete_from_state(args: argparse.Namespace) -> int:
-    from twcreds.authorize import complete_authorization
-    from twcreds.clients import resolve_api_base
-    from twcreds.errors import CredentialsError, CredentialsNotFoundError
-    from twcreds.models import PendingAuthorization
-    from twcreds.sources import decode, read_bytes
+    from twcreds._twython import resolve_api_base
+    from twcreds.authorization import complete_authorization
+    from twcreds.store import load_pending
 
     state = Path(args.state).expanduser()
-    try:
-        text = decode(read_bytes(state), str(state))
-    except CredentialsNotFoundError:
-        msg = (
-            f"{state}: no pending authorization there; start with"
-            f" `twcreds authorize APP_SOURCE --url-only --state {state}`"
-        )
-        raise CommandError(msg) from None
-    try:
-        pending = PendingAuthorization.model_validate_json(text)
-    except CredentialsError as exc:
-        msg = f"{state}: not a pending authorization from `twcreds authorize --url-only`: {exc}"
-        raise CommandError(msg) from None
+    pending = load_pending(state)
     if args.api_base is not None:
         pending = pending.model_copy(update={"api_base": resolve_api_base(args.api_base)})
     _check_save_target(_store_path(args.save))
@@ -763,7 +746,7 @@ def _save_authorized(account: Account, save: str | None, api_base: str | None = 
     _out(f"Authorized {account.label} (user id {account.user_id}).")
     _out(f"Saved to {path} (mode 0600, {_count(len(accounts))}).")
     check = ["twcreds", "check", str(path)]
-    from twcreds.clients import TWITTER_API
+    from twcreds._twython import TWITTER_API
 
     if api_base and api_base != TWITTER_API:
         check += ["--api-base", api_base]  # where this account lives, e.g. the emulator
@@ -774,23 +757,17 @@ def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) 
     """Keep an account that could not be added in a file of its own; the error to show."""
     import shlex
 
-    from twcreds.models import AccountList
-    from twcreds.store import write_private
+    from twcreds.store import rescue_account
 
     failure = f"{account.label} was authorized but not saved: {exc}"
-    data = AccountList([account]).model_dump_json(indent=2, exclude_none=True) + "\n"
-    name = f"{path.name}.rescued-{account.screen_name or account.user_id}.json"
-    for rescue in dict.fromkeys([path.parent / name, Path(name)]):  # beside it, else here
-        try:
-            write_private(rescue, data.encode("utf-8"))
-        except TwcredsError:
-            continue
-        add = ["twcreds", "add", str(rescue)] + (["--file", str(path)] if save else [])
-        return (
-            f"{failure}. It is kept in {rescue} (mode 0600); once {path} is fixed,"
-            f" add it: `{shlex.join(add)}`"
-        )
-    return f"{failure}. It could not be kept anywhere either: authorize it again"
+    rescue = rescue_account(account, path)
+    if rescue is None:
+        return f"{failure}. It could not be kept anywhere either: authorize it again"
+    add = ["twcreds", "add", str(rescue)] + (["--file", str(path)] if save else [])
+    return (
+        f"{failure}. It is kept in {rescue} (mode 0600); once {path} is fixed,"
+        f" add it: `{shlex.join(add)}`"
+    )
 
 
 # --- add, list -------------------------------------------------------------------------
@@ -810,7 +787,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
-    source = f"environment ({args.prefix}*)" if parsed.label == "the environment" else parsed.label
+    source = f"environment ({args.prefix}*)" if parsed.environment else parsed.label
     rows = [
         {
             "index": index,
@@ -931,7 +908,7 @@ def _progress(stream: TextIO | None, text: str) -> None:
 def _cmd_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from twcreds.clients import resolve_api_base
+    from twcreds._twython import resolve_api_base
 
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _, accounts = _read(args)
@@ -986,7 +963,10 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         )
         raise CommandError(msg)
     prefix = args.to_prefix if args.to_prefix is not None else args.prefix
-    text = render(chosen, args.to, prefix=prefix)
+    from twcreds.formats import dump_accounts
+
+    # One account is the guide's single-account object; several, its list.
+    text = dump_accounts(chosen[0] if len(chosen) == 1 else chosen, args.to, prefix=prefix)
     if args.output == "-":
         # Asked for explicitly: the one place the command line shows secrets.
         sys.stdout.write(text)
@@ -1012,41 +992,6 @@ def _pick(accounts: AccountList, name: str, parsed: Parsed) -> Account:
         pass
     choice: str | int = int(name) if name.strip().lstrip("-").isdigit() else name
     return select_account(accounts, choice, parsed.label)
-
-
-_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-
-
-def render(accounts: Sequence[Account], to: str, *, prefix: str = "TWITTER_") -> str:
-    """Serialize accounts as a json, lines or env file's text (real secrets: for writing).
-
-    JSON is pydantic's own dump, as the store writes it, except that one account is
-    written as one object (the seed's single-account file) rather than a list.
-    """
-    if to == "json":
-        from twcreds.models import AccountList
-
-        model = accounts[0] if len(accounts) == 1 else AccountList(list(accounts))
-        return model.model_dump_json(indent=2, exclude_none=True) + "\n"
-    (account,) = accounts
-    values = account.model_dump(mode="json", exclude_none=True)
-    if to == "lines":
-        return "\n".join(values[name] for name in _FIELDS) + "\n"
-    lines = [f"# Twitter credentials for {account.label}, written by twcreds"]
-    lines += [
-        f"{prefix}{name.upper()}={_env_value(values[name])}"
-        for name in (*_FIELDS, "screen_name", "user_id")
-        if name in values
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _env_value(value: str) -> str:
-    """A dotenv value, single-quoted only when it holds characters dotenv would interpret."""
-    if value and all(c.isalnum() or c in "-_.@/+:=" for c in value):
-        return value
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
 
 
 # --- remove, demo, emulator ------------------------------------------------------------

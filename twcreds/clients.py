@@ -7,95 +7,16 @@ Twitter by default, or an offline `twcreds.testing.FakeTwitter`.
 
 from __future__ import annotations
 
-import math
-import os
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from twcreds.errors import CredentialsError
 from twcreds.models import Account, AccountList
 from twcreds.sources import Format, StrPath, load_account, load_accounts
 
 if TYPE_CHECKING:
     from twython import Twython
 
-__all__ = ["load_client", "load_clients", "make_client", "resolve_api_base"]
-
-TWITTER_API = "https://api.twitter.com"
-_VERSION_SUFFIX = re.compile(r"/(?:1\.1|2)$")
-
-
-def check_timeout(timeout: float) -> float:
-    """A timeout is a positive number of seconds.
-
-    Raises:
-        TypeError: it is not a number.
-        ValueError: it is zero, negative, or not finite.
-    """
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        msg = f"timeout must be a number of seconds, not {type(timeout).__name__}"
-        raise TypeError(msg)
-    if not (timeout > 0 and math.isfinite(timeout)):
-        msg = f"timeout must be a positive number of seconds, such as 30, not {timeout!r}"
-        raise ValueError(msg)
-    return float(timeout)
-
-
-def resolve_api_base(api_base: str | None = None) -> str:
-    """The API base to use: the argument, else ``TWCREDS_API_BASE``, else Twitter.
-
-    A blank argument or variable counts as not given.
-
-    Returns:
-        The base URL without a trailing slash, such as ``http://127.0.0.1:8080``.
-
-    Raises:
-        CredentialsError: the base is not an ``http://`` or ``https://`` URL of a host.
-    """
-    if api_base is not None and not isinstance(api_base, str):
-        kind = type(api_base).__name__
-        msg = f"api_base must be a URL string such as http://127.0.0.1:8080, not {kind}"
-        raise CredentialsError(msg)
-    # A blank value counts as not given, as a blank TWCREDS_API_BASE does.
-    if api_base is not None and api_base.strip():
-        name, base = "api_base", api_base
-    else:
-        name, base = "TWCREDS_API_BASE", os.environ.get("TWCREDS_API_BASE", "")
-        if not base.strip():
-            return TWITTER_API
-    base = base.strip().rstrip("/")
-    problem = _url_problem(base)
-    if problem is not None:
-        msg = (
-            f"{name} {problem}; give the scheme and host only, such as https://api.twitter.com"
-            " or http://127.0.0.1:8080"
-        )
-        raise CredentialsError(msg)
-    return base
-
-
-def _url_problem(base: str) -> str | None:
-    """What is wrong with an API base URL, or None; the URL itself is never quoted back."""
-    if any(char.isspace() or ord(char) < 32 for char in base):
-        return "contains a space or control character"
-    try:
-        url = urlsplit(base)
-        url.port  # noqa: B018 - parses the port, raising ValueError if it is not a number
-    except ValueError:
-        return "is not a valid URL (check the port)"
-    if url.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not url.hostname:
-        return "names no host"
-    if url.username is not None or url.password is not None:
-        return "must not contain a user name or password"
-    if url.query or url.fragment or base.endswith(("?", "#")):
-        return "must not contain a query (?...) or fragment (#...)"
-    if _VERSION_SUFFIX.search(url.path):
-        return "must not end with an API version (/1.1, /2): twcreds adds it per call"
-    return None
+__all__ = ["load_client", "load_clients", "make_client"]
 
 
 def make_client(
@@ -123,10 +44,12 @@ def make_client(
             " build one with Account(...) or load_account(...)"
         )
         raise TypeError(msg)
+    # Lazy: twython and requests are heavy to import, and a script that only loads
+    # credentials should not pay for them.
+    from twcreds._twython import Client, check_timeout, resolve_api_base
+
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
-    from twcreds._twython import Client  # lazy: twython and requests are heavy to import
-
     return Client(
         credentials.consumer_key,
         credentials.consumer_secret.get_secret_value(),
@@ -154,7 +77,9 @@ def load_client(
             bad ``api_base``.
         ValueError: ``timeout`` is not a positive number.
     """
-    resolve_api_base(api_base)
+    from twcreds._twython import check_timeout, resolve_api_base
+
+    resolve_api_base(api_base)  # before the file is read: a bad argument fails first
     check_timeout(timeout)
     credentials = load_account(source, account=account, format=format, prefix=prefix)
     return make_client(credentials, api_base=api_base, timeout=timeout)
@@ -181,6 +106,8 @@ def load_clients(
             ``api_base`` is bad.
         ValueError: ``timeout`` is not a positive number.
     """
+    from twcreds._twython import check_timeout, resolve_api_base
+
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
     accounts = load_accounts(source, format=format, prefix=prefix)

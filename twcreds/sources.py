@@ -1,31 +1,37 @@
-"""Readers and loaders: credential sources in, validated models out.
+"""Loaders that act: safe file reads, the default chain, one validation step, account choice.
 
-Readers are pure: they turn a file's text (or the environment) into raw records, each
-carrying its place (file, line, list index, variable name), and touch neither the network
-nor ``os.environ``. One validation step, :func:`validate_records`, turns records of every
-format into models, so all formats share the same rules and the same messages.
+The formats themselves (text <-> records) are `twcreds.formats`; this module reads files
+safely (`read_bytes`), follows the default chain (`find_source`), turns records of every
+format into models in one step (`validate_records`), so that all formats share the same
+rules and messages, and picks one account (`select_account`).
 """
 
 from __future__ import annotations
 
-import io
-import json
-import json.decoder
-import json.scanner
 import os
 import re
 import stat
 import sys
 import warnings
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
+from twcreds.formats import (
+    FORMATS,
+    Format,
+    Parsed,
+    Record,
+    decode,
+    guess_format,
+    read_env,
+    read_environ,
+    read_json,
+    read_lines,
+)
 from twcreds.models import (
     _STRIP,
     ALIASES,
@@ -35,80 +41,35 @@ from twcreds.models import (
     App,
     describe_error,
     find_duplicate,
-    name_suffix,
     names_of,
 )
 
 __all__ = [
     "MAX_FILE_SIZE",
     "Format",
+    "StrPath",
     "default_store_path",
+    "find_source",
     "load_account",
     "load_accounts",
     "load_app",
+    "parse_source",
+    "read_bytes",
+    "read_source",
+    "select_account",
+    "validate_app",
+    "validate_records",
 ]
 
-Format = Literal["json", "lines", "env"]
 StrPath = str | os.PathLike[str]
 
 #: Files larger than this are refused before they are read: no credentials file comes close.
 MAX_FILE_SIZE = 16 * 1024 * 1024
 
-_FORMATS: tuple[str, ...] = get_args(Format)
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
-# Only keys of ours are quoted in messages: any other could be a value pasted as a key.
-_KNOWN_KEYS = frozenset({*CANONICAL, "app", "accounts"})
-_CONSUMER_KEYS = frozenset(ALIASES["consumer_key"] + ALIASES["consumer_secret"])
-_TOKEN_FIELDS = ("access_token", "access_token_secret")
 # Input names that are only aliases (api_key, oauth_token, ...): a record naming none of
 # them cannot give one value twice, which keeps the check below off the common path.
 _ALIAS_ONLY = frozenset(CANONICAL) - frozenset(ALIASES)
 _ACCOUNTS_ADAPTER: TypeAdapter[list[Account]] | None = None
-
-
-_NO_PLACES: Mapping[str, str] = MappingProxyType({})
-
-
-class Record(NamedTuple):
-    """One raw set of credentials, as a source holds it, and where it came from.
-
-    A tuple, because a 10,000-account file makes 10,000 of them; the place of a JSON list
-    entry is only spelled out (``where``) when a message needs it.
-
-    Attributes:
-        data: the values under the source's own keys (aliases allowed).
-        label: the source: a file name, or ``"the environment"``.
-        places: input key -> a finer place for that value (``"creds-twitter:3"``).
-        names: input or canonical key -> the source's own name for it (``"TWITTER_ACCESS_TOKEN"``).
-        position: the entry's index, for a JSON list.
-        section: the list's name inside the file (``"accounts"``), if any.
-    """
-
-    data: Any  # the values, secrets included: never shown (see __repr__)
-    label: str
-    places: Mapping[str, str] = _NO_PLACES
-    names: Mapping[str, str] = _NO_PLACES
-    position: int | None = None
-    section: str = ""
-
-    @property
-    def where(self) -> str:
-        """How to name the record in a message: ``"accounts.json: [2] (@bot2)"``."""
-        if self.position is None:
-            return self.label
-        return f"{self.label}: {self.section}[{self.position}]{name_suffix(self.data)}"
-
-    def __repr__(self) -> str:
-        return f"Record(where={self.where!r})"
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """What a reader found: account records, and an app section if the source has one."""
-
-    label: str
-    records: list[Record]
-    app: Record | None = None
 
 
 # --- reading files ---------------------------------------------------------------------
@@ -185,396 +146,6 @@ def _caller_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
-
-
-# Line breaks as editors, str.splitlines() (the lines reader) and python-dotenv count them:
-# a lone CR, from an old Mac editor, ends a line too.
-_BREAK = re.compile(r"\r\n?|\n")
-_BREAK_BYTES = re.compile(rb"\r\n?|\n")
-
-
-def _line_of(data: bytes, pos: int) -> int:
-    return len(_BREAK_BYTES.findall(data, 0, pos)) + 1
-
-
-def decode(data: bytes, label: str) -> str:
-    """Decode a file's bytes as UTF-8 (a BOM is allowed), with a located message if not."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        msg = (
-            f"{label}: is UTF-16 encoded; save it as UTF-8 (most editors: Save As, encoding UTF-8)"
-        )
-        raise CredentialsError(msg)
-    if b"\x00" in data:
-        line = _line_of(data, data.index(b"\x00"))
-        msg = f"{label}:{line}: contains a NUL byte; this is not a text credentials file"
-        raise CredentialsError(msg)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = _line_of(data, exc.start)
-    # Raised outside the handler: the UnicodeDecodeError holds the whole file, secrets too,
-    # and must not ride along as __context__.
-    msg = f"{label}:{line}: is not valid UTF-8; save the file as UTF-8"
-    raise CredentialsError(msg) from None
-
-
-def guess_format(path: Path, text: str) -> Format:
-    """Take the format from the file name, or failing that from the content."""
-    name = path.name.lower()
-    if name.endswith(".json"):
-        return "json"
-    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
-        return "env"
-    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
-        return "json"
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if lines and all(_ENV_LINE.match(ln) for ln in lines):
-        return "env"
-    return "lines"
-
-
-# --- JSON ------------------------------------------------------------------------------
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.pos: int | None = None
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
-
-
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _second_key(text: str, start: int, key: str, scan_once: Any) -> int | None:
-    """Where ``key`` occurs a second time in the object whose members start at ``start``."""
-    seen: set[str] = set()
-    pos = _JSON_SPACE.match(text, start).end()  # type: ignore[union-attr]
-    while text.startswith('"', pos):
-        name, end = vars(json.decoder)["scanstring"](text, pos + 1)
-        if name == key and name in seen:
-            return pos
-        seen.add(name)
-        end = _JSON_SPACE.match(text, end).end() + 1  # type: ignore[union-attr]  # the ':'
-        _, end = scan_once(text, _JSON_SPACE.match(text, end).end())  # type: ignore[union-attr]
-        end = _JSON_SPACE.match(text, end).end()  # type: ignore[union-attr]
-        if not text.startswith(",", end):
-            return None
-        pos = _JSON_SPACE.match(text, end + 1).end()  # type: ignore[union-attr]
-    return None
-
-
-def _duplicate_key_offset(text: str) -> int | None:
-    """Parse again, slowly, to find where the first duplicate key is; only on the error path.
-
-    Only json's pure-Python parser says where an object starts; its pieces are undocumented
-    (if a Python release changes them, the message simply loses its line number).
-    """
-    try:
-        return _find_duplicate_key(text)
-    except Exception:  # a best-effort location, never a reason to fail
-        return None
-
-
-def _find_duplicate_key(text: str) -> int | None:
-    json_object: Any = vars(json.decoder)["JSONObject"]
-
-    def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
-        try:
-            return json_object(s_and_end, *args)
-        except _DuplicateKey as exc:
-            if exc.pos is None:  # the innermost object: its members parsed, its keys clash
-                doc, start = s_and_end
-                exc.pos = _second_key(doc, start, exc.key, scan_once)
-                if exc.pos is None:
-                    exc.pos = start - 1
-            raise
-
-    decoder: Any = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
-    decoder.parse_object = parse_object
-    decoder.scan_once = scan_once = vars(json.scanner)["py_make_scanner"](decoder)
-    try:
-        decoder.decode(text)
-    except _DuplicateKey as exc:
-        return exc.pos
-    return None
-
-
-def read_json(text: str, label: str) -> Parsed:
-    """Parse the three JSON shapes: an account, a list of accounts, or an app with accounts.
-
-    Raises:
-        CredentialsError: the text is empty, not JSON (the message gives line and column),
-            or not one of the three shapes.
-    """
-    if not text.strip():
-        raise CredentialsError(f"{label}: is empty; no accounts in it")
-    # Errors are raised outside the handlers: a JSONDecodeError holds the whole text,
-    # secrets too, and must not ride along as __context__.
-    try:
-        value = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except _DuplicateKey as exc:
-        key = repr(exc.key) if exc.key in _KNOWN_KEYS else "a key"
-        where = _duplicate_key_offset(text)
-        if where is None:
-            msg = f"{label}: {key} appears twice in one object; keep only one"
-        else:
-            line, col = _line_col(text, where)
-            msg = f"{label}:{line}:{col}: {key} appears twice in one object; keep only one"
-    except json.JSONDecodeError as exc:
-        msg = _json_syntax_message(exc, label)
-    except RecursionError:
-        # json's C parser guards its recursion; no credentials file nests past 3 levels.
-        msg = f"{label}: JSON nested thousands of levels deep; this is not a credentials file"
-    except ValueError:
-        # int() refuses a literal of more than 4,300 digits (CVE-2020-10735's guard).
-        msg = f"{_long_number_place(text, label)} a number thousands of digits long;" + (
-            " this is not a credentials file (values are strings in double quotes)"
-        )
-    else:
-        return _json_shape(value, label)
-    raise CredentialsError(msg) from None
-
-
-def _long_number_place(text: str, label: str) -> str:
-    match = re.search(r"(?<=[\[:,\s])-?\d{1000,}", text)
-    if match is None:
-        return f"{label}:"
-    line, col = _line_col(text, match.start())
-    return f"{label}:{line}:{col}:"
-
-
-def _json_shape(value: Any, label: str) -> Parsed:
-    if isinstance(value, list):
-        return Parsed(label, [_json_record(item, label, "", i) for i, item in enumerate(value)])
-    if isinstance(value, dict):
-        if "accounts" in value or "app" in value:
-            return _app_with_accounts(value, label)
-        return Parsed(label, [Record(value, label)])
-    msg = (
-        f"{label}: holds a JSON {_json_type(value)}; expected an account object,"
-        ' a list of them, or {"app": {...}, "accounts": [...]}'
-    )
-    raise CredentialsError(msg)
-
-
-def _json_type(value: object) -> str:
-    names = {bool: "true/false", int: "number", float: "number", str: "string"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
-
-
-def _line_col(doc: str, pos: int) -> tuple[int, int]:
-    line = len(_BREAK.findall(doc, 0, pos)) + 1
-    return line, pos - (max(doc.rfind("\n", 0, pos), doc.rfind("\r", 0, pos)) + 1) + 1
-
-
-def _json_syntax_message(exc: json.JSONDecodeError, label: str) -> str:
-    """Say where the JSON breaks and how to mend it; the text around it is never quoted."""
-    doc, pos = exc.doc, exc.pos
-    here = doc[pos : pos + 1]
-    # Where the previous token ends: a missing or extra comma belongs there, not where
-    # the parser noticed it (often the start of the next line).
-    end = len(doc[:pos].rstrip())
-    before = doc[end - 1 : end]
-    if exc.msg.startswith("Expecting ',' delimiter"):
-        line, col = _line_col(doc, end)
-        at = "at the end of" if _BREAK.search(doc, end, pos) else f"at column {col} of"
-        return (
-            f"{label}:{line}: not valid JSON: a comma is missing {at} line {line};"
-            " JSON needs a comma after every value and every object but the last"
-        )
-    trailing = exc.msg.startswith("Illegal trailing comma")  # Python 3.13+: pos is the comma
-    if trailing or (before == "," and here in ("}", "]")):
-        line, col = _line_col(doc, pos if trailing else end - 1)
-        return (
-            f"{label}:{line}:{col}: not valid JSON: a comma after the last value;"
-            f" remove the comma at line {line}, column {col}"
-        )
-    line, col = _line_col(doc, pos)  # not exc.lineno: json counts only LF as a line break
-    detail = exc.msg.removesuffix(" starting at")  # json's "Unterminated string starting at"
-    message = f"{label}:{line}:{col}: not valid JSON: {detail[0].lower()}{detail[1:]}"
-    if not doc[pos:].strip() or detail == "Unterminated string":
-        return message + "; the file ends in the middle of it: was it cut short?"
-    if here == "'":
-        return message + "; JSON strings need double quotes: write \"value\", not 'value'"
-    if here == "/":
-        return message + "; JSON has no comments: remove the comment"
-    if doc.startswith(("None", "True", "False"), pos):
-        return message + "; JSON writes null, true and false in lower case"
-    if exc.msg.startswith("Expecting property name enclosed in double quotes"):
-        return message + "; JSON needs double quotes around every key"
-    if exc.msg.startswith("Invalid control character"):
-        if here in "\r\n":
-            return message + "; a value spans lines: put each value on one line"
-        return message + "; a string holds a raw control character (a tab?): remove it"
-    return message + "; fix it there, or check the file with `python -m json.tool FILE`"
-
-
-def _json_record(item: Any, label: str, section: str, index: int) -> Record:
-    return Record(item, label, position=index, section=section)
-
-
-def _app_with_accounts(value: dict[str, Any], label: str) -> Parsed:
-    app = value.get("app")
-    accounts = value.get("accounts", [])
-    if app is not None and not isinstance(app, dict):
-        msg = f'{label}: "app" must be an object with consumer_key and consumer_secret'
-        raise CredentialsError(msg)
-    if not isinstance(accounts, list):
-        raise CredentialsError(f'{label}: "accounts" must be a list of account objects')
-    records = []
-    for index, item in enumerate(accounts):
-        record = _json_record(item, label, "accounts", index)
-        # All or nothing: half an app's pair mixed with half another's signs every
-        # request wrongly, so an account naming either consumer value keeps its own.
-        if app is not None and isinstance(item, dict) and not _CONSUMER_KEYS & item.keys():
-            record = record._replace(data={**app, **item})
-        records.append(record)
-    app_record = Record(app, f"{label}: app") if app is not None else None
-    return Parsed(label, records, app_record)
-
-
-# --- lines -----------------------------------------------------------------------------
-
-_LINE_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-
-
-def read_lines(text: str, label: str) -> Parsed:
-    """Read the guide's 4-line file (or a 2-line app file): one value per non-blank line.
-
-    Raises:
-        CredentialsError: the file is empty, or has neither 4 nor 2 non-blank lines.
-    """
-    # Blank means what the models strip: a line of no-break spaces holds no value either.
-    numbered = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip(_STRIP)]
-    if not numbered:
-        raise CredentialsError(f"{label}: is empty; no accounts in it")
-    if len(numbered) not in (2, 4):
-        where = ", ".join(str(n) for n, _ in numbered[:6]) + (", ..." if len(numbered) > 6 else "")
-        msg = (
-            f"{label}: has {len(numbered)} non-blank lines"
-            f" (on line{'s' if len(numbered) > 1 else ''} {where});"
-            " a lines file holds exactly 4"
-            " (consumer key, consumer secret, access token, access token secret, in that order)"
-            " or 2 for an app (consumer key and secret)"
-        )
-        raise CredentialsError(msg)
-    fields = list(zip(_LINE_FIELDS, numbered, strict=False))
-    data = {name: value for name, (_, value) in fields}
-    places = {name: f"{label}:{n}" for name, (n, _) in fields}
-    names = {name: name.replace("_", " ") for name, _ in fields}
-    record = Record(data, label, places, names)
-    if len(numbered) == 2:
-        return Parsed(label, [], app=record)
-    return Parsed(label, [record])
-
-
-# --- env files and the environment -----------------------------------------------------
-
-
-def _env_keys(prefix: str) -> dict[str, str]:
-    """Variable name -> input key, for every accepted name behind ``prefix``."""
-    return {f"{prefix}{alias.upper()}": alias for alias in CANONICAL}
-
-
-def _env_record(
-    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
-) -> Record:
-    """A record from ``{prefix}*`` variables; unknown ones are kept only as spelling hints."""
-    wanted = _env_keys(prefix)
-    data: dict[str, str] = {}
-    names = {key: f"{prefix}{key.upper()}" for key in CANONICAL}
-    where: dict[str, str] = {}
-    for var, value in values.items():
-        key = wanted.get(var)
-        if key is None:
-            rest = var[len(prefix) :].lower()
-            # A mis-cased known name must stay unknown to validation; the mark keeps it so.
-            key = f"?{rest}" if rest in CANONICAL else rest
-        else:
-            names[CANONICAL[key]] = var
-        data[key] = value
-        names[key] = var
-        where[key] = places[var]
-    for key in data:
-        if CANONICAL.get(key) == key:  # given under its own name: an alias must not rename it
-            names[key] = f"{prefix}{key.upper()}"
-    return Record(data, label, where, names)
-
-
-def _env_parsed(label: str, record: Record) -> Parsed:
-    if any(CANONICAL.get(key) in _TOKEN_FIELDS for key in record.data):
-        return Parsed(label, [record])
-    return Parsed(label, [], app=record)
-
-
-def _ours(var: str, prefix: str) -> bool:
-    """A variable behind ``prefix``, or behind a mis-cased one (kept only as a spelling hint)."""
-    return var.startswith(prefix) or var[: len(prefix)].upper() == prefix.upper()
-
-
-def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
-    wanted = _env_keys(prefix)
-    return any(var in wanted and (blank_ok or value.strip()) for var, value in values.items())
-
-
-def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Parsed | None:
-    """Read a dotenv file with python-dotenv's parser; ``os.environ`` is neither read nor set.
-
-    python-dotenv's parser is used directly rather than ``dotenv_values`` because it keeps
-    each binding's line, so a message can say ``.env:4``; values are taken literally
-    (no ``${VAR}`` interpolation, which would read the process environment).
-
-    Returns:
-        The records, or None if the file defines no ``{prefix}*`` credential (with
-        ``blank_ok=False``, none with a value).
-
-    Raises:
-        CredentialsError: a line that mentions ``prefix`` cannot be parsed.
-    """
-    from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
-
-    values: dict[str, str] = {}
-    places: dict[str, str] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
-        if binding.error:
-            # Like python-dotenv, skip lines it cannot parse, unless one may be ours.
-            if prefix in binding.original.string:
-                msg = f"{label}:{line}: cannot parse this line; write it as {prefix}NAME=value"
-                raise CredentialsError(msg)
-            continue
-        if binding.key is not None and _ours(binding.key, prefix):
-            values[binding.key] = binding.value or ""
-            places[binding.key] = f"{label}:{line}"
-    if not _defines(values, prefix, blank_ok=blank_ok):
-        return None
-    return _env_parsed(label, _env_record(label, values, places, prefix))
-
-
-def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
-    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
-
-    Returns:
-        The records, or None if no ``{prefix}*`` credential has a value.
-    """
-    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
-    if not _defines(values, prefix, blank_ok=False):
-        return None
-    label = "the environment"
-    places = dict.fromkeys(values, label)
-    return _env_parsed(label, _env_record(label, values, places, prefix))
 
 
 # --- validation ------------------------------------------------------------------------
@@ -698,7 +269,7 @@ def default_store_path() -> Path:
 
 
 def _check_format(format: str | None) -> None:
-    if format is not None and format not in _FORMATS:
+    if format is not None and format not in FORMATS:
         msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
         raise CredentialsError(msg)
 
@@ -782,7 +353,15 @@ def find_source(
     raise CredentialsNotFoundError(msg)
 
 
-def _parse(source: StrPath | None, format: Format | None, prefix: str) -> Parsed:
+def parse_source(
+    source: StrPath | None, *, format: Format | None = None, prefix: str = "TWITTER_"
+) -> Parsed:
+    """Read a source, or the default chain if it is None, into records, without validating.
+
+    Raises:
+        CredentialsNotFoundError: nothing at the source or along the chain.
+        CredentialsError: the first place found cannot be read or parsed.
+    """
     if source is None:
         _check_format(format)
         return find_source(format=format, prefix=prefix)
@@ -805,7 +384,7 @@ def load_accounts(
         CredentialsNotFoundError: nothing at the source or along the chain.
         CredentialsError: the credentials are malformed, empty or duplicated.
     """
-    return validate_records(_parse(source, format, prefix))
+    return validate_records(parse_source(source, format=format, prefix=prefix))
 
 
 def select_account(
@@ -888,7 +467,7 @@ def load_account(
         CredentialsError: malformed credentials, an unknown account, or several accounts
             and no choice.
     """
-    parsed = _parse(source, format, prefix)
+    parsed = parse_source(source, format=format, prefix=prefix)
     return select_account(validate_records(parsed), account, parsed.label)
 
 

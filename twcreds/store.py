@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 import secrets
@@ -34,19 +33,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError
-from twcreds.models import Account, AccountList, find_duplicate, names_of
-from twcreds.sources import MAX_FILE_SIZE, decode, read_bytes, read_json, validate_records
+from twcreds.formats import Format, decode, dump_accounts, format_from_name, read_json
+from twcreds.models import Account, AccountList, PendingAuthorization, find_duplicate, names_of
+from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
 
 __all__ = [
     "add_account",
     "add_accounts",
+    "load_pending",
     "remove_account",
+    "rescue_account",
     "save_accounts",
+    "save_pending",
     "stored_accounts",
     "write_private",
 ]
-
-StrPath = str | os.PathLike[str]
 
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
@@ -91,27 +92,45 @@ else:
 # --- public API ------------------------------------------------------------------------
 
 
-def save_accounts(path: StrPath, accounts: Iterable[Account]) -> None:
-    """Write ``accounts`` to ``path`` as the guide's JSON list, replacing the file atomically.
+def save_accounts(
+    path: StrPath,
+    accounts: Iterable[Account],
+    *,
+    format: Format | None = None,
+    prefix: str = "TWITTER_",
+) -> None:
+    """Write ``accounts`` to ``path``, replacing the file atomically.
 
-    The accounts are validated before the disk is touched. The file gets mode 0600 whatever
-    the umask, and missing folders are created with mode 0700. An empty iterable writes
-    ``[]``, which :func:`~twcreds.load_accounts` reports as holding no accounts.
+    The format is taken from the name as loading takes it (``*.json``; ``.env``, ``*.env``,
+    ``.env.*``), and is the guide's JSON list for any other name; ``format="lines"`` writes
+    the guide's 4-line file. The accounts are validated before the disk is touched. The
+    file gets mode 0600 whatever the umask, and missing folders are created with mode 0700.
+    An empty iterable writes ``[]``, which :func:`~twcreds.load_accounts` reports as
+    holding no accounts. The text written is `twcreds.formats.dump_accounts`'.
 
     Args:
         path: the file to write; a symlink is followed and the file it points to replaced.
         accounts: the accounts, in the order to store them.
+        format: ``"json"``, ``"lines"`` or ``"env"`` (these two hold one account); None
+            takes it from the name.
+        prefix: the variable prefix for ``env``.
 
     Raises:
-        CredentialsError: two accounts share an access token or a screen name, or the file
-            cannot be written (a full disk, a read-only folder, a directory in the way);
-            the old file, if any, is left as it was.
+        CredentialsError: two accounts share an access token or a screen name, a lines or
+            env file would hold other than one account, or the file cannot be written (a
+            full disk, a read-only folder, a directory in the way); the old file, if any,
+            is left as it was.
     """
     shown = os.fspath(path)
+    chosen = format or format_from_name(Path(shown)) or "json"
     checked = _checked(list(accounts), shown, "not saved")
+    try:
+        text = dump_accounts(checked, chosen, prefix=prefix)
+    except CredentialsError as exc:
+        raise CredentialsError(f"{shown}: not saved: {exc}") from None
     target = _resolve(path)
     with _locked(target, shown, create=True):
-        _write(target, checked, shown)
+        _write(target, text.encode("utf-8"), len(checked), shown)
 
 
 def add_account(path: StrPath, account: Account) -> AccountList:
@@ -171,7 +190,7 @@ def add_accounts(path: StrPath, accounts: Iterable[Account]) -> AccountList:
             else:
                 stored[index] = account
         checked = _checked(stored, shown, what)
-        _write(target, checked, shown)
+        _write(target, _serialize(checked), len(checked), shown)
     return checked
 
 
@@ -216,11 +235,11 @@ def remove_account(path: StrPath, name: str) -> Account:
             )
             raise CredentialsError(msg)
         removed = accounts.pop(index)
-        _write(target, AccountList(accounts), shown)
+        _write(target, _serialize(AccountList(accounts)), len(accounts), shown)
     return removed
 
 
-# --- reading and matching --------------------------------------------------------------
+# --- any private file, and reading the store ------------------------------------------
 
 
 def write_private(path: StrPath, data: bytes) -> None:
@@ -279,6 +298,70 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[Account]:
     return list(validate_records(parsed))
 
 
+# --- the other files that hold secrets -------------------------------------------------
+
+
+def save_pending(path: StrPath, pending: PendingAuthorization) -> None:
+    """Keep the first half of the PIN flow in a private file, for `load_pending` to finish.
+
+    The file holds the app's consumer secret and the request token's secret: it is written
+    as credentials are (mode 0600, atomically) and should be deleted once used.
+
+    Raises:
+        CredentialsError: the file cannot be written.
+    """
+    write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
+
+
+def load_pending(path: StrPath) -> PendingAuthorization:
+    """Read back what `save_pending` kept, checking it as credentials are checked.
+
+    Raises:
+        CredentialsNotFoundError: there is no file at ``path``.
+        CredentialsError: the file is not a pending authorization.
+    """
+    shown = Path(os.fspath(path)).expanduser()
+    try:
+        text = decode(read_bytes(shown), str(shown))
+    except CredentialsNotFoundError:
+        msg = (
+            f"{shown}: no pending authorization there; start with"
+            f" `twcreds authorize APP_SOURCE --url-only --state {shown}`"
+        )
+        raise CredentialsNotFoundError(msg) from None
+    try:
+        return PendingAuthorization.model_validate_json(text)
+    except CredentialsError as exc:
+        msg = f"{shown}: not a pending authorization from `twcreds authorize --url-only`: {exc}"
+        raise CredentialsError(msg) from None
+
+
+def rescue_account(account: Account, path: StrPath) -> Path | None:
+    """Keep an account that could not be added to ``path`` in a private file of its own.
+
+    Twitter hands an access token out once: an account authorized but not saved would
+    have to be authorized again. The file, ``<name>.rescued-<screen name>.json``, is the
+    guide's JSON list of one account; it goes beside ``path``, or failing that into the
+    working directory.
+
+    Returns:
+        Where the account was kept, or None if no place could take it.
+    """
+    target = Path(os.fspath(path)).expanduser()
+    name = f"{target.name}.rescued-{account.screen_name or account.user_id}.json"
+    data = dump_accounts([account], "json").encode("utf-8")
+    for rescue in dict.fromkeys([target.parent / name, Path(name)]):  # beside it, else here
+        try:
+            write_private(rescue, data)
+        except CredentialsError:
+            continue
+        return rescue
+    return None
+
+
+# --- reading and matching --------------------------------------------------------------
+
+
 def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
     """The index of the stored entry that ``new`` updates, or None to append it."""
     if new.user_id is not None:
@@ -335,9 +418,8 @@ def _checked(accounts: list[Account], shown: str, what: str) -> AccountList:
 
 
 def _serialize(accounts: AccountList) -> bytes:
-    records = [account.model_dump(mode="json", exclude_none=True) for account in accounts]
-    text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-    return text.encode("utf-8")
+    """The store's own format: the guide's JSON list."""
+    return dump_accounts(accounts, "json").encode("utf-8")
 
 
 def _resolve(path: StrPath) -> Path:
@@ -346,11 +428,10 @@ def _resolve(path: StrPath) -> Path:
     return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
 
 
-def _write(target: Path, accounts: AccountList, shown: str) -> None:
-    data = _serialize(accounts)
+def _write(target: Path, data: bytes, count: int, shown: str) -> None:
     if len(data) > MAX_FILE_SIZE:
         msg = (
-            f"{shown}: not saved: {len(accounts)} accounts take {len(data):,} bytes, more than"
+            f"{shown}: not saved: {count} accounts take {len(data):,} bytes, more than"
             f" the {MAX_FILE_SIZE:,}-byte limit for reading a credentials file back;"
             " split them over several files"
         )

@@ -26,7 +26,7 @@ from twcreds import (
     post_tweet,
     start_authorization,
 )
-from twcreds.authorize import normalize_pin
+from twcreds.authorization import normalize_pin
 from twcreds.testing import FakeTwitter
 
 
@@ -326,7 +326,7 @@ def _browser_usable_with(tmp_path: Path, browser: str | None, **env: str) -> boo
         environ["BROWSER"] = str(tmp_path / browser)
     environ.update(env)
     done = subprocess.run(
-        [sys.executable, "-c", "from twcreds.authorize import browser_usable as b; print(b())"],
+        [sys.executable, "-c", "from twcreds.authorization import browser_usable as b; print(b())"],
         env=environ,
         capture_output=True,
         text=True,

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from twcreds.api import connection_error
 from twcreds.errors import AuthorizationError, CredentialsError
 from twcreds.models import Account, App, PendingAuthorization
+
+if TYPE_CHECKING:
+    from twcreds._twython import Client, FlowFailure
 
 __all__ = ["authorize", "complete_authorization", "start_authorization"]
 
@@ -27,24 +29,11 @@ STEP2 = "authorization step 2 of 2 (PIN for access token)"
 PIN_DIGITS = 7
 _CONSOLE_BROWSERS = {"www-browser", "links", "elinks", "lynx", "w3m"}
 
-T = TypeVar("T")
-
-
-def _network(client: Any, step: str, func: Callable[[], T]) -> T:
-    """Run one OAuth-flow call; twython lets requests' exceptions through raw here."""
-    import requests
-
-    try:
-        return func()
-    except requests.RequestException as exc:
-        raise connection_error(exc, client.api_base, step, client.timeout) from None
-
 
 def _client(
     app: App, token: str | None, secret: str | None, api_base: str | None, timeout: float
-) -> Any:
-    from twcreds._twython import Client
-    from twcreds.clients import resolve_api_base
+) -> Client:
+    from twcreds._twython import Client, resolve_api_base
 
     return Client(
         app.consumer_key,
@@ -54,6 +43,30 @@ def _client(
         api_base=resolve_api_base(api_base),
         timeout=timeout,
     )
+
+
+def _step1_error(failure: FlowFailure) -> AuthorizationError:
+    if failure.kind == "rejected":
+        msg = (
+            f"{STEP1}: Twitter rejected the consumer key or secret (401); copy both again"
+            " from the developer portal's Keys and tokens page"
+        )
+    elif failure.kind == "no_token":
+        msg = f"{STEP1}: Twitter's answer has no request token; try again later"
+    else:
+        msg = _unexpected(STEP1, failure.status)
+    return AuthorizationError(msg)
+
+
+def _step2_error(failure: FlowFailure) -> AuthorizationError:
+    if failure.status == 401:
+        msg = (
+            f"{STEP2}: Twitter rejected the PIN (401): it is wrong, was already used,"
+            " or expired (PINs last a few minutes), or this pending authorization"
+            " belongs to another app; start again with a new URL"
+        )
+        return AuthorizationError(msg)
+    return AuthorizationError(_unexpected(STEP2, failure.status))
 
 
 def start_authorization(
@@ -80,9 +93,7 @@ def start_authorization(
         TwitterConnectionError: the network failed or timed out.
         TypeError: ``app`` is neither an `App` nor an `Account`.
     """
-    from twython import TwythonAuthError, TwythonError
-
-    from twcreds.clients import TWITTER_API
+    from twcreds._twython import TWITTER_API, flow_call
 
     if isinstance(app, Account):
         app = app.app
@@ -90,24 +101,12 @@ def start_authorization(
         msg = f"start_authorization needs an App or Account, not {type(app).__name__}"
         raise TypeError(msg)
     with _client(app, None, None, api_base, timeout) as client:
-        try:
-            tokens = _network(
-                client, STEP1, lambda: client.get_authentication_tokens(callback_url="oob")
-            )
-        except TwythonAuthError:
-            msg = (
-                f"{STEP1}: Twitter rejected the consumer key or secret (401); copy both again"
-                " from the developer portal's Keys and tokens page"
-            )
-            raise AuthorizationError(msg) from None
-        except TwythonError as exc:
-            raise AuthorizationError(_unexpected(STEP1, exc)) from None
-        except AttributeError:
-            # twython #552: a callback that is not confirmed makes it read a missing attribute.
-            raise AuthorizationError(_not_confirmed()) from None
-        except KeyError:
-            msg = f"{STEP1}: Twitter's answer has no request token; try again later"
-            raise AuthorizationError(msg) from None
+        tokens = flow_call(
+            client,
+            STEP1,
+            lambda: client.get_authentication_tokens(callback_url="oob"),
+            _step1_error,
+        )
         if tokens.get("oauth_callback_confirmed") != "true":
             raise AuthorizationError(_not_confirmed())
         base = client.api_base
@@ -136,8 +135,7 @@ def _not_confirmed() -> str:
     )
 
 
-def _unexpected(step: str, exc: Any) -> str:
-    status = getattr(exc, "error_code", None)
+def _unexpected(step: str, status: int | None) -> str:
     if status:
         return f"{step}: Twitter answered {status}; check the app's settings and try again"
     return f"{step}: Twitter's answer could not be read; try again later"
@@ -182,22 +180,14 @@ def complete_authorization(
             pending state belongs to another app.
         TwitterConnectionError: the network failed or timed out.
     """
-    from twython import TwythonError
+    from twcreds._twython import flow_call
 
     verifier = normalize_pin(pin)
     secret = pending.oauth_token_secret.get_secret_value()
     with _client(pending.app, pending.oauth_token, secret, pending.api_base, timeout) as client:
-        try:
-            tokens = _network(client, STEP2, lambda: client.get_authorized_tokens(verifier))
-        except TwythonError as exc:
-            if getattr(exc, "error_code", None) == 401:
-                msg = (
-                    f"{STEP2}: Twitter rejected the PIN (401): it is wrong, was already used,"
-                    " or expired (PINs last a few minutes), or this pending authorization"
-                    " belongs to another app; start again with a new URL"
-                )
-                raise AuthorizationError(msg) from None
-            raise AuthorizationError(_unexpected(STEP2, exc)) from None
+        tokens = flow_call(
+            client, STEP2, lambda: client.get_authorized_tokens(verifier), _step2_error
+        )
     if not isinstance(tokens, dict) or "oauth_token" not in tokens:
         raise AuthorizationError(f"{STEP2}: Twitter's answer has no access token; start again")
     try:
