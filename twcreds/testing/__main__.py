@@ -14,7 +14,8 @@ import sys
 import threading
 from types import FrameType
 
-from twcreds.testing._server import FakeTwitter, _screen_name
+from twcreds.testing._registry import screen_name as _screen_name
+from twcreds.testing._server import FakeTwitter
 
 __all__ = ["build_parser", "main", "serve"]
 

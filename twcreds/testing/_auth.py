@@ -1,0 +1,233 @@
+"""Request authentication: from an incoming request to an identity, or to Twitter's refusal.
+
+:mod:`._oauth` parses and verifies OAuth 1.0a signatures; this module decides what a request
+may act as, in the order Twitter checks: the scheme (a bearer token is refused on these
+endpoints), the parameters, the app, the clock, the token, the signature, then the nonce.
+User-context API calls also count against the token's rate limit here. A refusal is raised
+as :class:`~._exchange.Reject` carrying the answer to send.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from twcreds.testing._exchange import (
+    Context,
+    Incoming,
+    Reject,
+    Settings,
+    problem,
+    v1_error,
+)
+from twcreds.testing._oauth import (
+    MalformedOAuth,
+    SignedRequest,
+    parse_signed_request,
+    verify_hmac_sha1,
+)
+from twcreds.testing._registry import (
+    DIGITS,
+    AccessToken,
+    AppState,
+    Registry,
+    RequestToken,
+    User,
+)
+
+__all__ = [
+    "MSG_32",
+    "MSG_89",
+    "MSG_215",
+    "UNLIMITED",
+    "Auth",
+    "Authenticator",
+    "Expect",
+]
+
+#: What ``x-rate-limit-limit`` reports when no ``rate_limit`` is set.
+UNLIMITED = 1_000_000
+
+MSG_32 = "Could not authenticate you."
+MSG_89 = "Invalid or expired token."
+MSG_135 = "Timestamp out of bounds."
+MSG_215 = "Bad Authentication data."
+
+#: The token a request must be signed with: none needed (``request_token``; an access
+#: token is still checked when sent), a request token, or an access token.
+Expect = Literal["none", "request", "access"]
+
+
+@dataclass(frozen=True)
+class Auth:
+    """A request that passed authentication, and what it was signed with.
+
+    Attributes:
+        consumer_key: The app's consumer key.
+        app: The app.
+        signed: The OAuth 1.0a parameters of the request.
+        access_token: The access token it was signed with, if any.
+        access: That token's state.
+        request_token: The request token it was signed with, if any.
+        pending: That token's state.
+    """
+
+    consumer_key: str
+    app: AppState
+    signed: SignedRequest
+    access_token: str | None = None
+    access: AccessToken | None = None
+    request_token: str | None = None
+    pending: RequestToken | None = None
+
+
+class Authenticator:
+    """Authenticates requests against a registry, with the fake's live settings.
+
+    Args:
+        registry: The apps, users and tokens to check against.
+        settings: The clock skew, timestamp window and rate limit, read on every request.
+    """
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self._registry = registry
+        self._settings = settings
+
+    def authenticate(self, req: Incoming, ctx: Context, *, expect: Expect) -> Auth:
+        """Check a request's OAuth 1.0a credentials, filling ``ctx`` in as they are known.
+
+        Raises:
+            Reject: With Twitter's answer (codes 32, 89, 135 or 215, or a v2 problem).
+        """
+        _refuse_bearer(req)
+        signed = _parse(req)
+        ctx.consumer_key = signed.consumer_key
+        app = self._app(signed)
+        self._check_timestamp(signed)
+        if expect == "request":
+            auth, token_secret = self._request_token(signed, app)
+        elif expect == "access" or signed.token is not None:
+            auth, token_secret = self._access_token(signed, app)
+        else:
+            auth, token_secret = Auth(signed.consumer_key, app, signed), None
+        if not verify_hmac_sha1(signed, app.secret, token_secret):
+            raise Reject(v1_error(401, 32, MSG_32, "bad signature"))
+        self._check_nonce(signed)
+        ctx.verified = True
+        if auth.access is not None:
+            user = self._registry.user(auth.access.user_id)
+            ctx.screen_name, ctx.user_id = user.screen_name, user.user_id
+        return auth
+
+    def user_context(
+        self, req: Incoming, ctx: Context, api: Literal["v2", "v1.1"]
+    ) -> tuple[Auth, User]:
+        """Authenticate a user-context API call and count it against the rate limit.
+
+        The rate-limit headers go into ``ctx``: they come with every answer past this point,
+        refusals included, as on Twitter.
+
+        Returns:
+            The authentication (with an access token) and the account it acts for.
+
+        Raises:
+            Reject: Authentication failed, or the window's limit is used up (429).
+        """
+        auth = self.authenticate(req, ctx, expect="access")
+        assert auth.access is not None
+        assert auth.access_token is not None
+        count, reset = self._registry.count_request(auth.access_token)
+        rate_limit = self._settings.rate_limit
+        limit = rate_limit if rate_limit is not None else UNLIMITED
+        ctx.rate_headers = {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(max(0, limit - count)),
+            "x-rate-limit-reset": str(reset),
+        }
+        if count > limit:
+            if api == "v2":
+                raise Reject(problem(429, "Too Many Requests", "Too Many Requests", "rate limited"))
+            raise Reject(v1_error(429, 88, "Rate limit exceeded", "rate limited"))
+        return auth, self._registry.user(auth.access.user_id)
+
+    # --- the checks, in order ---------------------------------------------------------------
+
+    def _app(self, signed: SignedRequest) -> AppState:
+        app = self._registry.app(signed.consumer_key)
+        if app is None:
+            raise Reject(v1_error(401, 32, MSG_32, "unknown consumer key"))
+        if signed.signature_method.upper() != "HMAC-SHA1":
+            raise Reject(v1_error(401, 32, MSG_32, "unsupported signature method"))
+        if signed.version not in (None, "1.0"):
+            raise Reject(v1_error(401, 32, MSG_32, "unsupported oauth_version"))
+        return app
+
+    def _check_timestamp(self, signed: SignedRequest) -> None:
+        if not DIGITS.fullmatch(signed.timestamp):
+            raise Reject(v1_error(401, 32, MSG_32, "malformed timestamp"))
+        now = time.time() + self._settings.clock_skew
+        if abs(int(signed.timestamp) - now) > self._settings.timestamp_window:
+            raise Reject(v1_error(401, 135, MSG_135, "timestamp out of bounds"))
+
+    def _request_token(self, signed: SignedRequest, app: AppState) -> tuple[Auth, str]:
+        pending = self._registry.request_token(signed.token or "")
+        if pending is None or pending.consumer_key != signed.consumer_key:
+            raise Reject(v1_error(401, 89, MSG_89, "unknown or used request token"))
+        auth = Auth(signed.consumer_key, app, signed, request_token=signed.token, pending=pending)
+        return auth, pending.secret
+
+    def _access_token(self, signed: SignedRequest, app: AppState) -> tuple[Auth, str]:
+        if signed.token is None:
+            raise Reject(v1_error(400, 215, MSG_215, "missing oauth_token"))
+        access = self._registry.access_token(signed.token)
+        if access is None:
+            revoked = self._registry.was_revoked(signed.token)
+            reason = "revoked token" if revoked else "unknown token"
+            raise Reject(v1_error(401, 89, MSG_89, reason))
+        if access.consumer_key != signed.consumer_key:
+            raise Reject(v1_error(401, 89, MSG_89, "token of another app"))
+        auth = Auth(signed.consumer_key, app, signed, access_token=signed.token, access=access)
+        return auth, access.secret
+
+    def _check_nonce(self, signed: SignedRequest) -> None:
+        # Past this moment the timestamp check refuses the request anyway.
+        settings = self._settings
+        expiry = int(signed.timestamp) - settings.clock_skew + settings.timestamp_window + 1
+        key = (signed.consumer_key, signed.nonce, signed.timestamp)
+        if not self._registry.use_nonce(key, expiry):
+            raise Reject(v1_error(401, 32, MSG_32, "replayed nonce"))
+
+
+def _refuse_bearer(req: Incoming) -> None:
+    # An app-only bearer token is not accepted on any endpoint this fake serves.
+    if not (req.authorization and req.authorization.lower().startswith("bearer ")):
+        return
+    if req.path.startswith("/2/"):
+        raise Reject(
+            problem(
+                403,
+                "Unsupported Authentication",
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for "
+                "this endpoint.  Supported authentication types are "
+                "[OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                "bearer token on a user-context endpoint",
+                type="https://api.twitter.com/2/problems/unsupported-authentication",
+            )
+        )
+    raise Reject(v1_error(401, 89, MSG_89, "bearer token"))
+
+
+def _parse(req: Incoming) -> SignedRequest:
+    try:
+        return parse_signed_request(
+            method=req.method,
+            host=req.host,
+            path=req.path,
+            query=req.query,
+            authorization=req.authorization,
+            content_type=req.content_type,
+            body=req.body,
+        )
+    except MalformedOAuth as exc:
+        raise Reject(v1_error(400, 215, MSG_215, exc.reason)) from None

@@ -1,0 +1,392 @@
+"""The endpoints the offline Twitter serves, and the routes table that finds them.
+
+Adding an endpoint is a method of :class:`Endpoints` and a line in ``_ROUTES``. Each one
+authenticates through :class:`~._auth.Authenticator`, reads and changes the
+:class:`~._registry.Registry`, and answers in Twitter's shape for its API: the OAuth
+endpoints with forms and v1.1 errors, the authorize step with HTML pages, v2 with JSON and
+problem documents, v1.1 with JSON and ``{"errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from twcreds.testing import _pages
+from twcreds.testing._auth import MSG_215, Authenticator
+from twcreds.testing._exchange import (
+    Answer,
+    Context,
+    Incoming,
+    Reject,
+    Settings,
+    form_answer,
+    html_answer,
+    invalid_request,
+    json_answer,
+    problem,
+    text_answer,
+    v1_error,
+)
+from twcreds.testing._registry import DIGITS, Registry, User
+
+__all__ = ["Endpoints"]
+
+logger = logging.getLogger("twcreds.testing")
+
+_MSG_417 = "Desktop applications only support the oauth_callback value 'oob'"
+_MSG_453 = (
+    "You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints "
+    "(e.g. media post, oauth) only. If you need access to this endpoint, you may need a "
+    "different access level. You can learn more here: https://developer.x.com/en/portal/product"
+)
+_MSG_BAD_VERIFIER = "Error processing your OAuth request: Invalid oauth_verifier parameter"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _twitter_date(epoch: float) -> str:
+    # By hand rather than strftime: %a and %b follow the process locale.
+    t = time.gmtime(epoch)
+    return (
+        f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000 {t.tm_year}"
+    )
+
+
+_Kind = Literal["oauth", "page", "v2", "v1.1"]
+_Endpoint = Callable[["Endpoints", Incoming, "re.Match[str]", Context], Answer]
+
+
+@dataclass(frozen=True)
+class _Route:
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    name: str
+    kind: _Kind
+    handler: _Endpoint
+
+
+class Endpoints:
+    """Answers requests: finds the route, runs its endpoint with the registry's lock held.
+
+    Args:
+        registry: The state the endpoints read and change.
+        settings: The fake's options, read on every request.
+    """
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self._registry = registry
+        self._settings = settings
+        self._auth = Authenticator(registry, settings)
+
+    def dispatch(self, req: Incoming) -> tuple[Answer, Context]:
+        """Answer one request.
+
+        Returns:
+            The answer, and what the record of the exchange is to say. An unexpected error
+            is logged and answered with a 500 rather than raised.
+        """
+        route, match = _find(req.method, req.path)
+        ctx = Context(endpoint=f"{req.method} {route.name}" if route else "unknown")
+        try:
+            with self._registry.lock:
+                if route is None or match is None:
+                    answer = _not_found(req.path)
+                else:
+                    try:
+                        answer = route.handler(self, req, match, ctx)
+                    except Reject as reject:
+                        answer = reject.answer
+                    # On every answer past authentication, refusals included, as Twitter does.
+                    answer.headers.update(ctx.rate_headers)
+        except Exception:
+            logger.exception("FakeTwitter failed on %s %s", req.method, req.path)
+            answer = text_answer(500, "FakeTwitter internal error", "internal error")
+        return answer, ctx
+
+    @staticmethod
+    def endpoint(method: str, path: str) -> str:
+        """The endpoint a request would reach, as records name it (``"unknown"``: none)."""
+        route, _ = _find(method, path)
+        return f"{method} {route.name}" if route is not None else "unknown"
+
+    # --- the PIN flow -----------------------------------------------------------------------
+
+    def _request_token(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        auth = self._auth.authenticate(req, ctx, expect="none")
+        callback = auth.signed.callback
+        if not callback:
+            return v1_error(401, 215, MSG_215, "missing oauth_callback")
+        if callback != "oob":
+            return v1_error(403, 417, _MSG_417, "callback is not 'oob'")
+        token, secret = self._registry.create_request_token(auth.consumer_key)
+        return form_answer(
+            {
+                "oauth_token": token,
+                "oauth_token_secret": secret,
+                "oauth_callback_confirmed": "true" if self._settings.confirm_callback else "false",
+            }
+        )
+
+    def _access_token(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        auth = self._auth.authenticate(req, ctx, expect="request")
+        pending, token = auth.pending, auth.request_token
+        assert pending is not None
+        assert token is not None
+        if pending.denied:
+            return text_answer(401, _MSG_BAD_VERIFIER, "authorization was denied")
+        if pending.user_id is None or pending.verifier is None:
+            return text_answer(401, _MSG_BAD_VERIFIER, "request token not approved")
+        if auth.signed.verifier is None or not secrets.compare_digest(
+            auth.signed.verifier.encode(), pending.verifier.encode()
+        ):
+            return text_answer(401, _MSG_BAD_VERIFIER, "wrong verifier")
+        access, secret, user = self._registry.exchange(token, auth.app)
+        ctx.screen_name, ctx.user_id = user.screen_name, user.user_id
+        return form_answer(
+            {
+                "oauth_token": access,
+                "oauth_token_secret": secret,
+                "user_id": user.user_id,
+                "screen_name": user.screen_name,
+            }
+        )
+
+    def _authorize_page(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        query = dict(parse_qsl(req.query))
+        token = query.get("oauth_token", "")
+        try:
+            pending = self._registry.pending_token(token)
+        except KeyError:
+            page = _pages.invalid_token_page(detail="No valid oauth_token in this address.")
+            return html_answer(400, page, "unknown or used request token")
+        app = self._registry.known_app(pending.consumer_key)
+        ctx.consumer_key = pending.consumer_key
+        page = _pages.authorize_page(
+            action=req.path,
+            oauth_token=token,
+            app_name=app.name,
+            permissions=app.permissions,
+            screen_name=query.get("screen_name", ""),
+            known_users=self._registry.screen_names(),
+        )
+        return html_answer(200, page)
+
+    def _authorize_submit(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        try:
+            form = dict(parse_qsl(req.body.decode("utf-8")))
+        except UnicodeDecodeError:
+            form = {}
+        token = form.get("oauth_token", "")
+        pending = self._registry.request_token(token)
+        if pending is None:
+            page = _pages.invalid_token_page(detail="This request token is unknown or used.")
+            return html_answer(400, page, "unknown or used request token")
+        app = self._registry.known_app(pending.consumer_key)
+        ctx.consumer_key = pending.consumer_key
+        try:
+            if form.get("action") == "cancel":
+                self._registry.deny(token)
+                page = _pages.denied_page(app_name=app.name)
+                return html_answer(200, page, "denied by the user")
+            pin = self._registry.approve(token, form.get("screen_name", ""), None)
+        except KeyError:
+            page = _pages.invalid_token_page(detail="This request token was already used.")
+            return html_answer(400, page, "request token already approved or denied")
+        except ValueError as exc:
+            page = _pages.invalid_token_page(detail=str(exc))
+            return html_answer(400, page, "bad screen name")
+        user = self._registry.user(pending.user_id or "")
+        ctx.screen_name, ctx.user_id = user.screen_name, user.user_id
+        page = _pages.pin_page(app_name=app.name, screen_name=user.screen_name, pin=pin)
+        return html_answer(200, page)
+
+    # --- v2 ---------------------------------------------------------------------------------
+
+    def _users_me(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        _, user = self._auth.user_context(req, ctx, "v2")
+        data = {"id": user.user_id, "name": user.name, "username": user.screen_name}
+        return json_answer(200, {"data": data})
+
+    def _create_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        auth, user = self._auth.user_context(req, ctx, "v2")
+        assert auth.access is not None
+        if auth.access.permissions != "read-write":
+            return _v2_read_only()
+        try:
+            payload: Any = json.loads(req.body)
+        except ValueError:
+            return invalid_request("Request body is not JSON.", "not JSON")
+        text = payload.get("text") if isinstance(payload, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return invalid_request("Tweet text is empty or missing.", "empty text")
+        if self._is_duplicate(user.user_id, text):
+            return problem(
+                403,
+                "Forbidden",
+                "You are not allowed to create a Tweet with duplicate content.",
+                "duplicate tweet",
+            )
+        tweet = self._registry.add_tweet(auth.consumer_key, user, text, "v2")
+        data = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+        return json_answer(201, {"data": data})
+
+    def _delete_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        auth, user = self._auth.user_context(req, ctx, "v2")
+        assert auth.access is not None
+        if auth.access.permissions != "read-write":
+            return _v2_read_only()
+        tweet_id = match["id"]
+        if not DIGITS.fullmatch(tweet_id):
+            return invalid_request("The id is not a tweet id.", "bad id")
+        tweet = self._registry.tweet(tweet_id)
+        if tweet is None:
+            return problem(
+                404,
+                "Not Found Error",
+                f"Could not find tweet with id: [{tweet_id}].",
+                "no such tweet",
+                type="https://api.twitter.com/2/problems/resource-not-found",
+            )
+        if tweet.user_id != user.user_id:
+            return problem(
+                403, "Forbidden", "You are not allowed to delete this Tweet.", "not the author"
+            )
+        self._registry.delete_tweet(tweet_id)
+        return json_answer(200, {"data": {"deleted": True}})
+
+    # --- v1.1 -------------------------------------------------------------------------------
+
+    def _verify_credentials(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        _, user = self._auth.user_context(req, ctx, "v1.1")
+        if not self._settings.legacy_v1:
+            return v1_error(403, 453, _MSG_453, "v1.1 not in this tier")
+        return json_answer(200, self._v1_user(user))
+
+    def _settings_json(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        _, user = self._auth.user_context(req, ctx, "v1.1")
+        if not self._settings.legacy_v1:
+            return v1_error(403, 453, _MSG_453, "v1.1 not in this tier")
+        settings = {
+            "screen_name": user.screen_name,
+            "protected": False,
+            "language": "en",
+            "always_use_https": True,
+            "geo_enabled": False,
+            "discoverable_by_email": False,
+            "discoverable_by_mobile_phone": False,
+            "use_cookie_personalization": False,
+            "allow_contributor_request": "none",
+            "time_zone": {"name": "UTC", "utc_offset": 0, "tzinfo_name": "Etc/UTC"},
+            "sleep_time": {"enabled": False, "end_time": None, "start_time": None},
+        }
+        return json_answer(200, settings)
+
+    def _statuses_update(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        auth, user = self._auth.user_context(req, ctx, "v1.1")
+        assert auth.access is not None
+        if not self._settings.legacy_v1:
+            return v1_error(403, 453, _MSG_453, "v1.1 not in this tier")
+        if auth.access.permissions != "read-write":
+            message = "Application cannot perform write actions."
+            return v1_error(403, 261, message, "read-only app")
+        text = dict(auth.signed.params).get("status", "")
+        if not text.strip():
+            message = "Missing required parameter: status."
+            return v1_error(403, 170, message, "empty text")
+        if self._is_duplicate(user.user_id, text):
+            return v1_error(403, 187, "Status is a duplicate.", "duplicate tweet")
+        tweet = self._registry.add_tweet(auth.consumer_key, user, text, "v1.1")
+        status = {
+            "created_at": _twitter_date(time.time()),
+            "id": int(tweet.id),
+            "id_str": tweet.id,
+            "text": tweet.text,
+            "truncated": False,
+            "source": f'<a href="https://example.com" rel="nofollow">{auth.app.name}</a>',
+            "user": self._v1_user(user),
+        }
+        return json_answer(200, status)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _v1_user(self, user: User) -> dict[str, object]:
+        return {
+            "id": int(user.user_id),
+            "id_str": user.user_id,
+            "name": user.name,
+            "screen_name": user.screen_name,
+            "location": "",
+            "description": "",
+            "protected": False,
+            "verified": False,
+            "followers_count": 0,
+            "friends_count": 0,
+            "statuses_count": self._registry.tweet_count(user.user_id),
+        }
+
+    def _is_duplicate(self, user_id: str, text: str) -> bool:
+        return self._settings.reject_duplicates and self._registry.has_tweet(user_id, text)
+
+
+def _v2_read_only() -> Answer:
+    return problem(
+        403,
+        "Forbidden",
+        "Your client app is not configured with the appropriate oauth1 app permissions "
+        "for this endpoint.",
+        "read-only app",
+        type="https://api.twitter.com/2/problems/oauth1-permissions",
+    )
+
+
+def _not_found(path: str) -> Answer:
+    if path.startswith("/2/"):
+        return problem(
+            404,
+            "Not Found Error",
+            "Sorry, that page does not exist",
+            "unknown endpoint",
+            type="https://api.twitter.com/2/problems/resource-not-found",
+        )
+    return v1_error(404, 34, "Sorry, that page does not exist", "unknown endpoint")
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+def _route(methods: str, pattern: str, kind: _Kind, handler: _Endpoint) -> _Route:
+    name = re.sub(r"\(\?P<(\w+)>[^)]*\)", r":\1", pattern).replace("\\", "")
+    return _Route(frozenset(methods.split()), re.compile(pattern), name, kind, handler)
+
+
+_ROUTES = (
+    _route("GET POST", r"/oauth/request_token", "oauth", Endpoints._request_token),
+    _route("GET", r"/oauth/authorize", "page", Endpoints._authorize_page),
+    _route("GET", r"/oauth/authenticate", "page", Endpoints._authorize_page),
+    _route("POST", r"/oauth/authorize", "page", Endpoints._authorize_submit),
+    _route("POST", r"/oauth/authenticate", "page", Endpoints._authorize_submit),
+    _route("GET POST", r"/oauth/access_token", "oauth", Endpoints._access_token),
+    _route("GET", r"/2/users/me", "v2", Endpoints._users_me),
+    _route("POST", r"/2/tweets", "v2", Endpoints._create_tweet),
+    _route("DELETE", r"/2/tweets/(?P<id>[^/]+)", "v2", Endpoints._delete_tweet),
+    _route("GET", r"/1\.1/account/verify_credentials\.json", "v1.1", Endpoints._verify_credentials),
+    _route("GET", r"/1\.1/account/settings\.json", "v1.1", Endpoints._settings_json),
+    _route("POST", r"/1\.1/statuses/update\.json", "v1.1", Endpoints._statuses_update),
+)
+
+
+def _find(method: str, path: str) -> tuple[_Route | None, re.Match[str] | None]:
+    for route in _ROUTES:
+        match = route.pattern.fullmatch(path)
+        if match is not None and method in route.methods:
+            return route, match
+    return None, None

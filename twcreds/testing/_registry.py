@@ -1,0 +1,445 @@
+"""What the offline Twitter knows: apps, users, tokens, nonces, rate windows, tweets, records.
+
+All of it lives on one :class:`Registry` behind one re-entrant lock: every method takes it,
+and a request is handled with it held throughout (see :mod:`._endpoints`), so an exchange
+sees and changes the state as one step.
+
+Secrets (consumer secrets, token secrets, verifiers) live only here and in the answers of
+the OAuth endpoints that hand them out: never in a record, a ``repr()`` or a log line.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+from twcreds.models import Account, App
+from twcreds.testing._records import RequestRecord, TweetRecord
+
+__all__ = [
+    "DIGITS",
+    "RATE_LIMIT_WINDOW",
+    "AccessToken",
+    "AppState",
+    "Permissions",
+    "Registry",
+    "RequestToken",
+    "User",
+    "random_string",
+    "screen_name",
+]
+
+#: An app's access level, as set in the developer portal.
+Permissions = Literal["read", "read-write"]
+
+RATE_LIMIT_WINDOW = 15 * 60
+DIGITS = re.compile(r"[0-9]+")
+
+_ALNUM = string.ascii_letters + string.digits
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+# (consumer key, nonce, timestamp): what a replayed request repeats.
+_NonceKey = tuple[str, str, str]
+
+
+def random_string(length: int) -> str:
+    """Random letters and digits, as Twitter's keys, tokens and secrets are made of."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
+def screen_name(value: str) -> str:
+    """A screen name without its optional ``@``.
+
+    Raises:
+        ValueError: It is not 1 to 15 letters, digits or underscores.
+    """
+    name = value.strip().removeprefix("@")
+    if not _SCREEN_NAME.fullmatch(name):
+        msg = "a screen name is 1 to 15 letters, digits or underscores (an '@' is optional)"
+        raise ValueError(msg)
+    return name
+
+
+def _check_permissions(permissions: str) -> None:
+    if permissions not in ("read", "read-write"):
+        msg = f"permissions must be 'read' or 'read-write', not {permissions!r}"
+        raise ValueError(msg)
+
+
+@dataclass
+class AppState:
+    """A registered app."""
+
+    name: str
+    secret: str = field(repr=False)
+    permissions: Permissions
+
+
+@dataclass(frozen=True)
+class User:
+    """A registered Twitter account."""
+
+    user_id: str
+    screen_name: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A live access token (the token itself is its key in the registry)."""
+
+    secret: str = field(repr=False)
+    consumer_key: str
+    user_id: str
+    # Twitter keeps the level an access token was issued with, whatever the app says later.
+    permissions: Permissions
+
+
+@dataclass
+class RequestToken:
+    """A request token of the PIN flow, from ``request_token`` until it is exchanged."""
+
+    secret: str = field(repr=False)
+    consumer_key: str
+    user_id: str | None = None
+    verifier: str | None = field(default=None, repr=False)
+    denied: bool = False
+
+
+@dataclass
+class _Window:
+    reset: int
+    count: int = 0
+
+
+class Registry:
+    """The fake's state and its operations; every method is thread-safe."""
+
+    def __init__(self) -> None:
+        #: Held by every method, and by whoever needs several of them to act as one.
+        self.lock = threading.RLock()
+        self._apps: dict[str, AppState] = {}
+        self._users: dict[str, User] = {}
+        self._user_ids: dict[str, str] = {}  # lower-cased screen name -> user id
+        self._access: dict[str, AccessToken] = {}
+        self._revoked: set[str] = set()
+        self._pending: dict[str, RequestToken] = {}
+        self._nonces: set[_NonceKey] = set()
+        self._nonce_expiry: list[tuple[float, _NonceKey]] = []
+        self._windows: dict[str, _Window] = {}
+        self._tweets: dict[str, TweetRecord] = {}
+        self._records: list[RequestRecord] = []
+        self._next_tweet_id = 1_800_000_000_000_000_000 + secrets.randbelow(10**17)
+
+    def summary(self) -> str:
+        """How much the registry holds, for a ``repr()``."""
+        with self.lock:
+            return (
+                f"apps={len(self._apps)} users={len(self._users)} "
+                f"tweets={len(self._tweets)} requests={len(self._records)}"
+            )
+
+    # --- apps -------------------------------------------------------------------------------
+
+    def create_app(self, name: str, permissions: Permissions) -> App:
+        """Register an app with a fresh consumer key (25 characters) and secret (50).
+
+        Raises:
+            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``.
+        """
+        _check_permissions(permissions)
+        with self.lock:
+            key = random_string(25)
+            while key in self._apps:
+                key = random_string(25)
+            secret = random_string(50)
+            self._apps[key] = AppState(name=name, secret=secret, permissions=permissions)
+        return App(consumer_key=key, consumer_secret=secret)
+
+    def set_app_permissions(self, consumer_key: str, permissions: Permissions) -> None:
+        """Change an app's access level (tokens issued before keep theirs).
+
+        Raises:
+            KeyError: The app is unknown.
+            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``.
+        """
+        _check_permissions(permissions)
+        with self.lock:
+            self.known_app(consumer_key).permissions = permissions
+
+    def app(self, consumer_key: str) -> AppState | None:
+        """The app with that consumer key, if any."""
+        with self.lock:
+            return self._apps.get(consumer_key)
+
+    def known_app(self, consumer_key: str) -> AppState:
+        """The app with that consumer key.
+
+        Raises:
+            KeyError: The app is unknown (a message for the test's author).
+        """
+        with self.lock:
+            try:
+                return self._apps[consumer_key]
+            except KeyError:
+                msg = "unknown app: create it with create_app() on this FakeTwitter"
+                raise KeyError(msg) from None
+
+    # --- users ------------------------------------------------------------------------------
+
+    def create_user(self, name: str, display_name: str | None = None) -> str:
+        """Register an account, or find the one with that screen name (in any case).
+
+        Returns:
+            The user id.
+
+        Raises:
+            ValueError: The screen name is not a valid one.
+        """
+        name = screen_name(name)
+        with self.lock:
+            existing = self._user_ids.get(name.lower())
+            if existing is not None:
+                return existing
+            user_id = str(10**18 + secrets.randbelow(9 * 10**18))
+            while user_id in self._users:
+                user_id = str(10**18 + secrets.randbelow(9 * 10**18))
+            self._users[user_id] = User(user_id, name, display_name or name)
+            self._user_ids[name.lower()] = user_id
+            return user_id
+
+    def user(self, user_id: str) -> User:
+        """The account with that user id (which the caller got from this registry)."""
+        with self.lock:
+            return self._users[user_id]
+
+    def screen_names(self) -> list[str]:
+        """Every account's screen name, sorted."""
+        with self.lock:
+            return sorted(user.screen_name for user in self._users.values())
+
+    # --- access tokens ----------------------------------------------------------------------
+
+    def issue_token(self, consumer_key: str, name: str) -> Account:
+        """Issue an access token for an account (created when needed) of a known app.
+
+        Raises:
+            KeyError: The app is unknown.
+            ValueError: The screen name is not a valid one.
+        """
+        user_id = self.create_user(name)
+        with self.lock:
+            state = self.known_app(consumer_key)
+            token, secret = self._issue_access_token(consumer_key, state, user_id)
+            user = self._users[user_id]
+        return Account(
+            consumer_key=consumer_key,
+            consumer_secret=state.secret,
+            access_token=token,
+            access_token_secret=secret,
+            screen_name=user.screen_name,
+            user_id=user_id,
+        )
+
+    def access_token(self, token: str) -> AccessToken | None:
+        """The live access token with that value, if any."""
+        with self.lock:
+            return self._access.get(token)
+
+    def was_revoked(self, token: str) -> bool:
+        """True when that access token existed and was revoked."""
+        with self.lock:
+            return token in self._revoked
+
+    def revoke(self, token: str) -> None:
+        """Revoke an access token or drop a pending request token.
+
+        Raises:
+            KeyError: The token is unknown.
+        """
+        with self.lock:
+            if self._access.pop(token, None) is not None:
+                self._revoked.add(token)
+            elif self._pending.pop(token, None) is None:
+                msg = "no such access or request token"
+                raise KeyError(msg)
+
+    def _issue_access_token(
+        self, consumer_key: str, app: AppState, user_id: str
+    ) -> tuple[str, str]:
+        token = f"{user_id}-{random_string(40)}"
+        secret = random_string(45)
+        self._access[token] = AccessToken(secret, consumer_key, user_id, app.permissions)
+        return token, secret
+
+    # --- request tokens (the PIN flow) ------------------------------------------------------
+
+    def create_request_token(self, consumer_key: str) -> tuple[str, str]:
+        """A fresh request token and its secret, pending for that app."""
+        token, secret = random_string(27), random_string(32)
+        with self.lock:
+            self._pending[token] = RequestToken(secret=secret, consumer_key=consumer_key)
+        return token, secret
+
+    def request_token(self, token: str) -> RequestToken | None:
+        """The request token with that value, whatever its state, until it is exchanged."""
+        with self.lock:
+            return self._pending.get(token)
+
+    def pending_token(self, token: str) -> RequestToken:
+        """The request token with that value, neither approved nor denied yet.
+
+        Raises:
+            KeyError: The request token is unknown, already used, approved or denied.
+        """
+        with self.lock:
+            pending = self._pending.get(token)
+            if pending is None or pending.denied or pending.user_id is not None:
+                msg = "no pending request token with that value (unknown, used, approved or denied)"
+                raise KeyError(msg)
+            return pending
+
+    def approve(self, token: str, name: str, pin: str | None) -> str:
+        """Approve a pending request token for an account (created when needed).
+
+        Returns:
+            The verifier: ``pin``, or random 7 digits when None.
+
+        Raises:
+            KeyError: The request token is unknown, already used, approved or denied.
+            ValueError: The screen name or the PIN is not a valid one.
+        """
+        if pin is not None and not DIGITS.fullmatch(pin):
+            msg = "a PIN is a string of digits, such as '0012345'"
+            raise ValueError(msg)
+        name = screen_name(name)
+        with self.lock:
+            pending = self.pending_token(token)
+            user_id = self.create_user(name)
+            pending.user_id = user_id
+            pending.verifier = pin if pin is not None else f"{secrets.randbelow(10**7):07d}"
+            return pending.verifier
+
+    def deny(self, token: str) -> None:
+        """Deny a pending request token.
+
+        Raises:
+            KeyError: The request token is unknown, already used, approved or denied.
+        """
+        with self.lock:
+            self.pending_token(token).denied = True
+
+    def exchange(self, token: str, app: AppState) -> tuple[str, str, User]:
+        """Trade an approved request token for an access token (the request token is used up).
+
+        Returns:
+            The access token, its secret and the account it acts for.
+        """
+        with self.lock:
+            pending = self._pending.pop(token)
+            assert pending.user_id is not None
+            user = self._users[pending.user_id]
+            access, secret = self._issue_access_token(pending.consumer_key, app, user.user_id)
+            return access, secret, user
+
+    # --- nonces and rate limits -------------------------------------------------------------
+
+    def use_nonce(self, key: _NonceKey, expiry: float) -> bool:
+        """Remember a nonce until ``expiry`` (epoch seconds); False when it was seen already."""
+        now = time.time()
+        with self.lock:
+            while self._nonce_expiry and self._nonce_expiry[0][0] < now:
+                self._nonces.discard(heapq.heappop(self._nonce_expiry)[1])
+            if key in self._nonces:
+                return False
+            self._nonces.add(key)
+            heapq.heappush(self._nonce_expiry, (expiry, key))
+            return True
+
+    def count_request(self, token: str) -> tuple[int, int]:
+        """Count a request against a token's 15-minute window.
+
+        Returns:
+            The requests counted in the window, this one included, and when it ends (epoch).
+        """
+        now = int(time.time())
+        with self.lock:
+            window = self._windows.get(token)
+            if window is None or now >= window.reset:
+                window = self._windows[token] = _Window(reset=now + RATE_LIMIT_WINDOW)
+            window.count += 1
+            return window.count, window.reset
+
+    def reset_rate_limits(self) -> None:
+        """Start a fresh window for every token."""
+        with self.lock:
+            self._windows.clear()
+
+    # --- tweets -----------------------------------------------------------------------------
+
+    def add_tweet(
+        self, consumer_key: str, user: User, text: str, api: Literal["v2", "v1.1"]
+    ) -> TweetRecord:
+        """Hold a new tweet, with a fresh id greater than every earlier one."""
+        with self.lock:
+            self._next_tweet_id += 1 + secrets.randbelow(1 << 22)
+            tweet = TweetRecord(
+                id=str(self._next_tweet_id),
+                text=text,
+                screen_name=user.screen_name,
+                user_id=user.user_id,
+                consumer_key=consumer_key,
+                api=api,
+            )
+            self._tweets[tweet.id] = tweet
+            return tweet
+
+    def has_tweet(self, user_id: str, text: str) -> bool:
+        """True when that account holds a tweet with exactly that text."""
+        with self.lock:
+            return any(
+                tweet.user_id == user_id and tweet.text == text for tweet in self._tweets.values()
+            )
+
+    def tweet(self, tweet_id: str) -> TweetRecord | None:
+        """The tweet with that id, if held."""
+        with self.lock:
+            return self._tweets.get(tweet_id)
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        """Drop a held tweet."""
+        with self.lock:
+            del self._tweets[tweet_id]
+
+    def tweet_count(self, user_id: str) -> int:
+        """How many tweets that account holds."""
+        with self.lock:
+            return sum(1 for tweet in self._tweets.values() if tweet.user_id == user_id)
+
+    def tweets(self) -> list[TweetRecord]:
+        """The tweets held, oldest first (a copy)."""
+        with self.lock:
+            return list(self._tweets.values())
+
+    # --- records ----------------------------------------------------------------------------
+
+    def add_record(self, record: RequestRecord) -> None:
+        """Keep the record of a request served."""
+        with self.lock:
+            self._records.append(record)
+
+    def records(self) -> list[RequestRecord]:
+        """Every request record kept, in order (a copy)."""
+        with self.lock:
+            return list(self._records)
+
+    def clear_records(self) -> None:
+        """Forget the request records."""
+        with self.lock:
+            self._records.clear()
