@@ -20,7 +20,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from twcreds.testing import _pages
-from twcreds.testing._auth import MSG_215, Authenticator
+from twcreds.testing._auth import MSG_215, Auth, Authenticator
 from twcreds.testing._exchange import (
     Answer,
     Context,
@@ -211,16 +211,25 @@ class Endpoints:
 
     # --- v2 ---------------------------------------------------------------------------------
 
+    def _v2_writer(self, req: Incoming, ctx: Context) -> tuple[Auth, User]:
+        """Authenticate a v2 call that writes: its token must be read-write.
+
+        Raises:
+            Reject: authentication failed, or the token is read-only (403).
+        """
+        auth, user = self._auth.user_context(req, ctx, "v2")
+        assert auth.access is not None
+        if auth.access.permissions != "read-write":
+            raise Reject(_v2_read_only())
+        return auth, user
+
     def _users_me(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
         _, user = self._auth.user_context(req, ctx, "v2")
         data = {"id": user.user_id, "name": user.name, "username": user.screen_name}
         return json_answer(200, {"data": data})
 
     def _create_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        auth, user = self._auth.user_context(req, ctx, "v2")
-        assert auth.access is not None
-        if auth.access.permissions != "read-write":
-            return _v2_read_only()
+        auth, user = self._v2_writer(req, ctx)
         try:
             payload: Any = json.loads(req.body)
         except ValueError:
@@ -240,10 +249,7 @@ class Endpoints:
         return json_answer(201, {"data": data})
 
     def _delete_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        auth, user = self._auth.user_context(req, ctx, "v2")
-        assert auth.access is not None
-        if auth.access.permissions != "read-write":
-            return _v2_read_only()
+        _, user = self._v2_writer(req, ctx)
         tweet_id = match["id"]
         if not DIGITS.fullmatch(tweet_id):
             return invalid_request("The id is not a tweet id.", "bad id")
