@@ -94,3 +94,34 @@ def test_no_import_cycle_in_the_package() -> None:
     }
     assert graph["twcreds.clients"] >= {"twcreds.sources", "twcreds._twython"}
     assert _cycle(graph) is None
+
+
+def _readme_module_order() -> list[str]:
+    """The modules of the README's "Where things live" table, top to bottom."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Where things live", 1)[1].split("\n\n", 3)[2]
+    names = [row.split("`")[1] for row in table.splitlines() if row.startswith("| `")]
+    return ["twcreds." + name.removesuffix(".py").rstrip("/") for name in names]
+
+
+def _layer(module: str, order: list[str]) -> int:
+    """A module's row in the table; a module of ``testing/`` is in that package's row."""
+    for row, name in enumerate(order):
+        if module == name or module.startswith(name + "."):
+            return row
+    raise AssertionError(f"{module} is missing from the README's module map")
+
+
+def test_the_readme_module_map_names_every_module_and_imports_only_go_down_it() -> None:
+    order = _readme_module_order()
+    assert order[0] == "twcreds.errors"
+    assert "twcreds.cli" in order
+    upward = [
+        f"{module} imports {dep}"
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in ("__init__.py", "__main__.py")
+        for module in ["twcreds." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)]
+        for dep in sorted(_imports(path))
+        if _layer(dep, order) > _layer(module, order)
+    ]
+    assert upward == []

@@ -17,8 +17,9 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from twcreds import __version__
 from twcreds.errors import InsecurePermissionsWarning, TwcredsError
@@ -39,7 +40,6 @@ EXIT_INTERRUPTED = 130
 FORMATS = ("json", "lines", "env")
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
-NAMES_SHOWN = 10
 
 
 class CommandError(Exception):
@@ -76,13 +76,6 @@ def mask(value: str | None, ellipsis: str = "\u2026") -> str:
     return ellipsis + value[-4:] if len(value) >= 8 else ellipsis
 
 
-def _names(names: Sequence[str]) -> str:
-    """``@a, @b, ...`` with at most NAMES_SHOWN names, then ``and N more``."""
-    shown = ", ".join(names[:NAMES_SHOWN])
-    more = len(names) - NAMES_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
-
-
 def _count(n: int) -> str:
     return f"{n} account{'s' if n != 1 else ''}"
 
@@ -104,7 +97,127 @@ def _warnings_as_lines() -> Iterator[None]:
         yield
 
 
-# --- argument types --------------------------------------------------------------------
+# --- the parser: the frame every command registers itself in ----------------------------
+
+_MAIN_DESCRIPTION = """\
+Load, check, authorize and safely store Twitter (X) bot credentials.
+
+A SOURCE is a credentials file: JSON (one account, a list, or {"app": ..., "accounts": [...]}),
+the guide's 4-line file, or a .env file. Without a SOURCE, commands follow the default chain:
+$TWCREDS_FILE, the TWITTER_* environment variables, ./.env, then the user store
+(<user config dir>/twcreds/accounts.json, which `twcreds authorize` fills).
+"""
+
+_MAIN_EPILOG = """\
+examples:
+  twcreds authorize app.txt            # authorize an account with the PIN flow, store it
+  twcreds list                         # what is stored, secrets masked
+  twcreds check --workers 16           # verify every account with Twitter
+  twcreds demo                         # the whole journey against an offline Twitter
+
+environment:
+  TWCREDS_FILE       the credentials file to use when no SOURCE is given
+  TWCREDS_API_BASE   send every request there instead of https://api.twitter.com
+  TWITTER_*          TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, ...
+
+Run `twcreds COMMAND --help` for a command's options and examples.
+Exit status: 0 success, 1 error or failed account, 2 usage error, 130 interrupted.
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs kept as written (their examples line up); option help in a wider column."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=28)
+        # argparse sizes the help column without the indented subcommand names, so that
+        # "authorize" would push its help onto a line of its own: leave room for it.
+        self._action_max_length = len("    authorize")
+
+
+Run = Callable[[argparse.Namespace], int]
+Argument = tuple[tuple[str, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Command:
+    """One subcommand: what ``twcreds COMMAND --help`` shows, its options, and its body."""
+
+    name: str
+    help: str
+    description: str | None
+    epilog: str | None
+    run: Run
+    arguments: list[Argument] = field(default_factory=list)
+    add_help: bool = True
+
+
+_COMMANDS: list[_Command] = []  # in the order `twcreds --help` lists them
+_PENDING: dict[Run, list[Argument]] = {}  # options declared on a body not yet registered
+
+
+def _command(
+    help: str, description: str | None = None, epilog: str | None = None, *, add_help: bool = True
+) -> Callable[[Run], Run]:
+    """Register ``_cmd_NAME`` as ``twcreds NAME``, with the options declared below this line.
+
+    Used as the outermost decorator, as ``@click.command`` is in sqlite-utils: a command's
+    help, its options and its body then read as one block.
+    """
+
+    def register(run: Run) -> Run:
+        name = run.__name__.removeprefix("_cmd_").replace("_", "-")
+        arguments = _PENDING.pop(run, [])
+        _COMMANDS.append(_Command(name, help, description, epilog, run, arguments, add_help))
+        return run
+
+    return register
+
+
+def _arguments(*arguments: Argument) -> Callable[[Run], Run]:
+    """Declare options of a command, in the order ``--help`` lists them."""
+
+    def declare(run: Run) -> Run:
+        # Decorators apply bottom-up: put these before those declared below them.
+        _PENDING.setdefault(run, [])[:0] = arguments
+        return run
+
+    return declare
+
+
+def _argument(*names: str, **options: Any) -> Callable[[Run], Run]:
+    """One option, as ``parser.add_argument(*names, **options)`` would add it."""
+    return _arguments((names, options))
+
+
+def _source(*, required: bool = False) -> Callable[[Run], Run]:
+    chain = " (default: the chain $TWCREDS_FILE, TWITTER_* variables, ./.env, the user store)"
+    return _argument(
+        "source",
+        nargs=None if required else "?",
+        metavar="SOURCE",
+        help="a credentials file" + ("" if required else chain),
+    )
+
+
+def _format_options(metavar: str = "SOURCE") -> Callable[[Run], Run]:
+    return _arguments(
+        (
+            ("--format",),
+            {
+                "choices": FORMATS,
+                "help": f"the {metavar}'s format (default: from its name, else its content)",
+            },
+        ),
+        (
+            ("--prefix",),
+            {
+                "default": "TWITTER_",
+                "metavar": "P",
+                "help": "variable prefix in .env files and the environment (default: TWITTER_)",
+            },
+        ),
+    )
 
 
 def _positive(kind: type[int] | type[float], text: str) -> float:
@@ -139,167 +252,12 @@ def _api_base_option(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("api_base ")) from None
 
 
-# --- the parser ------------------------------------------------------------------------
-
-_MAIN_DESCRIPTION = """\
-Load, check, authorize and safely store Twitter (X) bot credentials.
-
-A SOURCE is a credentials file: JSON (one account, a list, or {"app": ..., "accounts": [...]}),
-the guide's 4-line file, or a .env file. Without a SOURCE, commands follow the default chain:
-$TWCREDS_FILE, the TWITTER_* environment variables, ./.env, then the user store
-(<user config dir>/twcreds/accounts.json, which `twcreds authorize` fills).
-"""
-
-_MAIN_EPILOG = """\
-examples:
-  twcreds authorize app.txt            # authorize an account with the PIN flow, store it
-  twcreds list                         # what is stored, secrets masked
-  twcreds check --workers 16           # verify every account with Twitter
-  twcreds demo                         # the whole journey against an offline Twitter
-
-environment:
-  TWCREDS_FILE       the credentials file to use when no SOURCE is given
-  TWCREDS_API_BASE   send every request there instead of https://api.twitter.com
-  TWITTER_*          TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, ...
-
-Run `twcreds COMMAND --help` for a command's options and examples.
-Exit status: 0 success, 1 error or failed account, 2 usage error, 130 interrupted.
-"""
-
-_AUTHORIZE_EPILOG = """\
-examples:
-  twcreds authorize app.txt
-  twcreds authorize app.txt --save accounts.json --screen-name secondbot --force-login
-  twcreds authorize --no-browser
-  twcreds authorize app.txt --url-only --state pending.json
-  twcreds authorize --state pending.json --pin 0123456
-
-APP_SOURCE holds the app's consumer key and secret: a 2-line file (key, then secret), or
-any account file of that app (JSON, 4 lines, .env). Without it, you are asked for the key,
-then for the secret without echo.
-
-The URL is always printed; a browser is opened only where one is usable (not over SSH or
-on a machine without a display). Sign in as the account to authorize, click "Authorize
-app", and type the PIN Twitter shows. The account is added to --save PATH (default: the
-user store); an entry for the same user is replaced. Files are written with mode 0600.
-If the account cannot be added there, it is kept in a file of its own, named in the error.
-
-Headless, in two steps (e.g. on a server): --url-only --state FILE prints only the URL and
-keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
---state FILE --pin PIN completes it, in any process, and deletes FILE.
-"""
-
-_ADD_EPILOG = """\
-examples:
-  twcreds add creds-twitter.txt
-  twcreds add .env --prefix BOT2_ --file accounts.json
-
-Adds every account of SOURCE to --file PATH (default: the user store), the way
-`twcreds authorize` does: an entry for the same user (same user id, else access token,
-else screen name) is replaced in place, others are appended; a screen name stored under
-another user id is refused. All accounts or none, in one write: mode 0600, atomic.
-"""
-
-_LIST_EPILOG = """\
-examples:
-  twcreds list
-  twcreds list accounts.json
-  twcreds list .env --prefix BOT2_ --json
-
-Columns: index, screen name, user id, consumer key and access token (their last 4
-characters only), and where each account came from. No secret is ever shown.
-"""
-
-_CHECK_EPILOG = """\
-examples:
-  twcreds check
-  twcreds check accounts.json --workers 16
-  twcreds check .env --api-base http://127.0.0.1:8765
-
-Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
-per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
-rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
-error (any other answer). An account without a screen name is shown by its user id, or
-failing that by its access token's last 4 characters.
-Every account is checked, whatever fails. Exit status 1 if any account failed.
-"""
-
-_CONVERT_EPILOG = """\
-examples:
-  twcreds convert creds-twitter.txt --to json -o creds-twitter.json
-  twcreds convert accounts.json --to env --account secondbot -o secondbot.env
-  twcreds convert accounts.json --to env --account 0 --prefix BOT1_ -o bot1.env
-  twcreds convert .env --to lines -o -
-
-Formats: json writes one object for one account, a list for several; lines writes the
-guide's 4 lines (one account); env writes PREFIX_CONSUMER_KEY=... lines (one account).
-Pick one account of several with --account NAME (a screen name or an index).
-
-The output file is written atomically with mode 0600 and never replaced unless --force
-is given. `-o -` writes to stdout: the secrets are then shown on your screen, as you
-asked; it is the only command that ever prints them.
-"""
-
-_REMOVE_EPILOG = """\
-examples:
-  twcreds remove secondbot
-  twcreds remove @secondbot --file accounts.json
-
-NAME is a screen name (case-insensitive, @ optional) or a user id. The file is rewritten
-atomically (mode 0600); removing its last account leaves an empty list.
-"""
-
-_DEMO_EPILOG = """\
-example:
-  twcreds demo
-
-Starts an offline Twitter in this process, registers an app and an account, authorizes a
-second account with the PIN flow, stores both in a private file, loads them, verifies and
-posts from each, and confirms the posts. Nothing leaves this machine.
-"""
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Epilogs kept as written (their examples line up); option help in a wider column."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, max_help_position=28)
-        # argparse sizes the help column without the indented subcommand names, so that
-        # "authorize" would push its help onto a line of its own: leave room for it.
-        self._action_max_length = len("    authorize")
-
-
-def _add_source(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
-    chain = " (default: the chain $TWCREDS_FILE, TWITTER_* variables, ./.env, the user store)"
-    parser.add_argument(
-        "source",
-        nargs=None if required else "?",
-        metavar="SOURCE",
-        help="a credentials file" + ("" if required else chain),
-    )
-
-
-def _add_format(parser: argparse.ArgumentParser, metavar: str = "SOURCE") -> None:
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        help=f"the {metavar}'s format (default: from its name, else its content)",
-    )
-    parser.add_argument(
-        "--prefix",
-        default="TWITTER_",
-        metavar="P",
-        help="variable prefix in .env files and the environment (default: TWITTER_)",
-    )
-
-
-def _add_api_base(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--api-base",
-        type=_api_base_option,
-        metavar="URL",
-        help="send requests there (default: $TWCREDS_API_BASE, else https://api.twitter.com)",
-    )
+_api_base = _argument(
+    "--api-base",
+    type=_api_base_option,
+    metavar="URL",
+    help="send requests there (default: $TWCREDS_API_BASE, else https://api.twitter.com)",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,150 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="on error, show the traceback too (it holds no secrets)",
     )
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-
-    def command(
-        func: Callable[[argparse.Namespace], int], help: str, description: str, epilog: str
-    ) -> argparse.ArgumentParser:
-        name = func.__name__.removeprefix("_cmd_")
+    for command in _COMMANDS:
         sub = commands.add_parser(
-            name, help=help, description=description, epilog=epilog, formatter_class=_Formatter
+            command.name,
+            help=command.help,
+            description=command.description,
+            epilog=command.epilog,
+            formatter_class=_Formatter,
+            add_help=command.add_help,
         )
-        sub.set_defaults(func=func, parser=sub)
-        return sub
-
-    authorize = command(
-        _cmd_authorize,
-        "authorize an account with the PIN flow and store it",
-        "Authorize an account for your app with Twitter's PIN flow, and store it.",
-        _AUTHORIZE_EPILOG,
-    )
-    authorize.add_argument(
-        "app_source",
-        nargs="?",
-        metavar="APP_SOURCE",
-        help="a file with the app's consumer key and secret (default: ask for them)",
-    )
-    authorize.add_argument(
-        "--save", metavar="PATH", help="the accounts file to add it to (default: the user store)"
-    )
-    authorize.add_argument(
-        "--no-browser", action="store_true", help="never open a browser; just print the URL"
-    )
-    authorize.add_argument(
-        "--force-login",
-        action="store_true",
-        help="make Twitter ask to sign in, so the right account is authorized",
-    )
-    authorize.add_argument(
-        "--screen-name", metavar="NAME", help="pre-fill Twitter's sign-in form with this account"
-    )
-    authorize.add_argument(
-        "--url-only",
-        action="store_true",
-        help="step 1 of 2: print the URL, keep the pending state in --state FILE, and exit",
-    )
-    authorize.add_argument(
-        "--state", metavar="FILE", help="where the pending authorization is kept between steps"
-    )
-    authorize.add_argument(
-        "--pin", metavar="PIN", help="step 2 of 2: complete the authorization kept in --state"
-    )
-    _add_format(authorize, "APP_SOURCE")
-    _add_api_base(authorize)
-
-    add = command(
-        _cmd_add,
-        "add the accounts of a file to the user store or another file",
-        "Add the accounts of a credentials file to the user store, or to an accounts file.",
-        _ADD_EPILOG,
-    )
-    _add_source(add, required=True)
-    add.add_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
-    _add_format(add)
-
-    listing = command(
-        _cmd_list,
-        "list the accounts of a source, secrets masked",
-        "List the accounts of a source; no secret is ever shown.",
-        _LIST_EPILOG,
-    )
-    _add_source(listing)
-    listing.add_argument("--json", action="store_true", help="print a JSON list instead")
-    _add_format(listing)
-
-    check = command(
-        _cmd_check,
-        "verify every account with Twitter",
-        "Verify every account of a source with Twitter, concurrently.",
-        _CHECK_EPILOG,
-    )
-    _add_source(check)
-    check.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=DEFAULT_WORKERS,
-        metavar="N",
-        help=f"accounts checked at once (default: {DEFAULT_WORKERS})",
-    )
-    check.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
-    )
-    _add_format(check)
-    _add_api_base(check)
-
-    convert = command(
-        _cmd_convert,
-        "rewrite credentials in another format (json, lines, env)",
-        "Rewrite credentials in another format, in a private file.",
-        _CONVERT_EPILOG,
-    )
-    _add_source(convert)
-    convert.add_argument("--to", choices=FORMATS, required=True, help="the output format")
-    convert.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUT",
-        help="the file to write; `-` for stdout (shows the secrets)",
-    )
-    convert.add_argument(
-        "--account", metavar="NAME", help="only this account: a screen name or an index"
-    )
-    convert.add_argument(
-        "--to-prefix",
-        metavar="P",
-        help="variable prefix for --to env (default: --prefix, i.e. TWITTER_)",
-    )
-    convert.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    _add_format(convert)
-
-    remove = command(
-        _cmd_remove,
-        "remove an account from the user store or a file",
-        "Remove an account from the user store, or from an accounts file.",
-        _REMOVE_EPILOG,
-    )
-    remove.add_argument("name", metavar="NAME", help="screen name or user id")
-    remove.add_argument(
-        "--file", metavar="PATH", help="the accounts file (default: the user store)"
-    )
-
-    command(
-        _cmd_demo,
-        "run the whole journey against an offline Twitter",
-        "Run the guide's whole journey against an offline Twitter, in-process.",
-        _DEMO_EPILOG,
-    )
-    emulator = commands.add_parser(
-        "emulator", help="serve an offline Twitter for your bot to talk to", add_help=False
-    )
-    emulator.set_defaults(func=_cmd_emulator, parser=emulator)
-
-    for sub in commands.choices.values():
+        for names, options in command.arguments:
+            sub.add_argument(*names, **options)
         # SUPPRESS: a subcommand's default must not overwrite `twcreds --debug COMMAND`.
         sub.add_argument(
             "--debug",
@@ -471,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help="on error, show the traceback too (it holds no secrets)",
         )
+        sub.set_defaults(func=command.run, parser=sub)
     return parser
 
 
@@ -576,7 +402,7 @@ def _show_traceback(args: argparse.Namespace) -> None:
         traceback.print_exc()
 
 
-# --- shared helpers --------------------------------------------------------------------
+# --- helpers the commands share --------------------------------------------------------
 
 
 def _check_format_needs_source(args: argparse.Namespace, source: str | None) -> None:
@@ -601,9 +427,64 @@ def _store_path(value: str | None) -> Path:
     return default_store_path()
 
 
-# --- authorize -------------------------------------------------------------------------
+# --- twcreds authorize -----------------------------------------------------------------
+
+_AUTHORIZE_EPILOG = """\
+examples:
+  twcreds authorize app.txt
+  twcreds authorize app.txt --save accounts.json --screen-name secondbot --force-login
+  twcreds authorize --no-browser
+  twcreds authorize app.txt --url-only --state pending.json
+  twcreds authorize --state pending.json --pin 0123456
+
+APP_SOURCE holds the app's consumer key and secret: a 2-line file (key, then secret), or
+any account file of that app (JSON, 4 lines, .env). Without it, you are asked for the key,
+then for the secret without echo.
+
+The URL is always printed; a browser is opened only where one is usable (not over SSH or
+on a machine without a display). Sign in as the account to authorize, click "Authorize
+app", and type the PIN Twitter shows. The account is added to --save PATH (default: the
+user store); an entry for the same user is replaced. Files are written with mode 0600.
+If the account cannot be added there, it is kept in a file of its own, named in the error.
+
+Headless, in two steps (e.g. on a server): --url-only --state FILE prints only the URL and
+keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
+--state FILE --pin PIN completes it, in any process, and deletes FILE.
+"""
 
 
+@_command(
+    "authorize an account with the PIN flow and store it",
+    "Authorize an account for your app with Twitter's PIN flow, and store it.",
+    _AUTHORIZE_EPILOG,
+)
+@_argument(
+    "app_source",
+    nargs="?",
+    metavar="APP_SOURCE",
+    help="a file with the app's consumer key and secret (default: ask for them)",
+)
+@_argument(
+    "--save", metavar="PATH", help="the accounts file to add it to (default: the user store)"
+)
+@_argument("--no-browser", action="store_true", help="never open a browser; just print the URL")
+@_argument(
+    "--force-login",
+    action="store_true",
+    help="make Twitter ask to sign in, so the right account is authorized",
+)
+@_argument(
+    "--screen-name", metavar="NAME", help="pre-fill Twitter's sign-in form with this account"
+)
+@_argument(
+    "--url-only",
+    action="store_true",
+    help="step 1 of 2: print the URL, keep the pending state in --state FILE, and exit",
+)
+@_argument("--state", metavar="FILE", help="where the pending authorization is kept between steps")
+@_argument("--pin", metavar="PIN", help="step 2 of 2: complete the authorization kept in --state")
+@_format_options("APP_SOURCE")
+@_api_base
 def _cmd_authorize(args: argparse.Namespace) -> int:
     if args.url_only and args.pin is not None:
         args.parser.error("--url-only is step 1 and --pin is step 2: give one of them")
@@ -770,20 +651,61 @@ def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) 
     )
 
 
-# --- add, list -------------------------------------------------------------------------
+# --- twcreds add -----------------------------------------------------------------------
+
+_ADD_EPILOG = """\
+examples:
+  twcreds add creds-twitter.txt
+  twcreds add .env --prefix BOT2_ --file accounts.json
+
+Adds every account of SOURCE to --file PATH (default: the user store), the way
+`twcreds authorize` does: an entry for the same user (same user id, else access token,
+else screen name) is replaced in place, others are appended; a screen name stored under
+another user id is refused. All accounts or none, in one write: mode 0600, atomic.
+"""
 
 
+@_command(
+    "add the accounts of a file to the user store or another file",
+    "Add the accounts of a credentials file to the user store, or to an accounts file.",
+    _ADD_EPILOG,
+)
+@_source(required=True)
+@_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_format_options()
 def _cmd_add(args: argparse.Namespace) -> int:
+    from twcreds.models import names_of
     from twcreds.store import add_accounts
 
     _, accounts = _read(args)
     path = _store_path(args.file)
     stored = add_accounts(path, accounts)  # all or nothing, one write
-    names = _names([account.label for account in accounts])
+    names = names_of(accounts)
     _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}).")
     return EXIT_OK
 
 
+# --- twcreds list ----------------------------------------------------------------------
+
+_LIST_EPILOG = """\
+examples:
+  twcreds list
+  twcreds list accounts.json
+  twcreds list .env --prefix BOT2_ --json
+
+Columns: index, screen name, user id, consumer key and access token (their last 4
+characters only), and where each account came from. No secret is ever shown.
+"""
+
+
+@_command(
+    "list the accounts of a source, secrets masked",
+    "List the accounts of a source; no secret is ever shown.",
+    _LIST_EPILOG,
+)
+@_source()
+@_argument("--json", action="store_true", help="print a JSON list instead")
+@_format_options()
 def _cmd_list(args: argparse.Namespace) -> int:
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
@@ -825,7 +747,84 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- check -----------------------------------------------------------------------------
+# --- twcreds check ---------------------------------------------------------------------
+
+_CHECK_EPILOG = """\
+examples:
+  twcreds check
+  twcreds check accounts.json --workers 16
+  twcreds check .env --api-base http://127.0.0.1:8765
+
+Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
+per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
+rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
+error (any other answer). An account without a screen name is shown by its user id, or
+failing that by its access token's last 4 characters.
+Every account is checked, whatever fails. Exit status 1 if any account failed.
+"""
+
+
+@_command(
+    "verify every account with Twitter",
+    "Verify every account of a source with Twitter, concurrently.",
+    _CHECK_EPILOG,
+)
+@_source()
+@_argument(
+    "--workers",
+    type=_positive_int,
+    default=DEFAULT_WORKERS,
+    metavar="N",
+    help=f"accounts checked at once (default: {DEFAULT_WORKERS})",
+)
+@_argument(
+    "--timeout",
+    type=_positive_float,
+    default=DEFAULT_TIMEOUT,
+    metavar="SECONDS",
+    help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
+)
+@_format_options()
+@_api_base
+def _cmd_check(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from twcreds._twython import resolve_api_base
+
+    base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
+    _, accounts = _read(args)
+    total = len(accounts)
+    ellipsis = _ellipsis(sys.stdout)
+    labels = [
+        account.label
+        if account.screen_name or account.user_id
+        else f"token {mask(account.access_token, ellipsis)}"
+        for account in accounts
+    ]
+    index_width = len(str(total - 1))
+    label_width = max(len(label) for label in labels)
+    progress = sys.stderr if sys.stderr.isatty() else None
+    results: dict[int, tuple[str, str]] = {}
+    shown = 0
+    _progress(progress, f"\rchecked 0/{total}")
+    for index, result in _check_all(accounts, base, args.timeout, args.workers):
+        results[index] = result
+        _progress(progress, "\r\x1b[K")
+        # Lines come out in the SOURCE's order, each as soon as those before it are done.
+        while shown in results:
+            status, detail = results[shown]
+            line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
+            _out(line.rstrip())
+            shown += 1
+        if len(results) < total:
+            _progress(progress, f"\rchecked {len(results)}/{total}")
+    failed = Counter(status for status, _ in results.values() if status != "ok")
+    if not failed:
+        _out(f"All {_count(total)} ok.")
+        return EXIT_OK
+    breakdown = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
+    _out(f"{total - sum(failed.values())} of {total} accounts ok; {breakdown}.")
+    return EXIT_FAILED
 
 
 def _check_one(account: Account, api_base: str, timeout: float) -> tuple[str, str]:
@@ -905,57 +904,55 @@ def _progress(stream: TextIO | None, text: str) -> None:
         stream.flush()
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    from collections import Counter
+# --- twcreds convert -------------------------------------------------------------------
 
-    from twcreds._twython import resolve_api_base
+_CONVERT_EPILOG = """\
+examples:
+  twcreds convert creds-twitter.txt --to json -o creds-twitter.json
+  twcreds convert accounts.json --to env --account secondbot -o secondbot.env
+  twcreds convert accounts.json --to env --account 0 --prefix BOT1_ -o bot1.env
+  twcreds convert .env --to lines -o -
 
-    base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
-    _, accounts = _read(args)
-    total = len(accounts)
-    ellipsis = _ellipsis(sys.stdout)
-    labels = [
-        account.label
-        if account.screen_name or account.user_id
-        else f"token {mask(account.access_token, ellipsis)}"
-        for account in accounts
-    ]
-    index_width = len(str(total - 1))
-    label_width = max(len(label) for label in labels)
-    progress = sys.stderr if sys.stderr.isatty() else None
-    results: dict[int, tuple[str, str]] = {}
-    shown = 0
-    _progress(progress, f"\rchecked 0/{total}")
-    for index, result in _check_all(accounts, base, args.timeout, args.workers):
-        results[index] = result
-        _progress(progress, "\r\x1b[K")
-        # Lines come out in the SOURCE's order, each as soon as those before it are done.
-        while shown in results:
-            status, detail = results[shown]
-            line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
-            _out(line.rstrip())
-            shown += 1
-        if len(results) < total:
-            _progress(progress, f"\rchecked {len(results)}/{total}")
-    failed = Counter(status for status, _ in results.values() if status != "ok")
-    if not failed:
-        _out(f"All {_count(total)} ok.")
-        return EXIT_OK
-    breakdown = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
-    _out(f"{total - sum(failed.values())} of {total} accounts ok; {breakdown}.")
-    return EXIT_FAILED
+Formats: json writes one object for one account, a list for several; lines writes the
+guide's 4 lines (one account); env writes PREFIX_CONSUMER_KEY=... lines (one account).
+Pick one account of several with --account NAME (a screen name or an index).
+
+The output file is written atomically with mode 0600 and never replaced unless --force
+is given. `-o -` writes to stdout: the secrets are then shown on your screen, as you
+asked; it is the only command that ever prints them.
+"""
 
 
-# --- convert ---------------------------------------------------------------------------
-
-
+@_command(
+    "rewrite credentials in another format (json, lines, env)",
+    "Rewrite credentials in another format, in a private file.",
+    _CONVERT_EPILOG,
+)
+@_source()
+@_argument("--to", choices=FORMATS, required=True, help="the output format")
+@_argument(
+    "-o",
+    "--output",
+    required=True,
+    metavar="OUT",
+    help="the file to write; `-` for stdout (shows the secrets)",
+)
+@_argument("--account", metavar="NAME", help="only this account: a screen name or an index")
+@_argument(
+    "--to-prefix",
+    metavar="P",
+    help="variable prefix for --to env (default: --prefix, i.e. TWITTER_)",
+)
+@_argument("--force", action="store_true", help="replace OUT if it exists")
+@_format_options()
 def _cmd_convert(args: argparse.Namespace) -> int:
+    from twcreds.models import names_of
     from twcreds.store import write_private
 
     parsed, accounts = _read(args)
     chosen = list(accounts) if args.account is None else [_pick(accounts, args.account, parsed)]
     if args.to in ("lines", "env") and len(chosen) > 1:
-        names = _names([f"[{i}] {a.label}" for i, a in enumerate(chosen)])
+        names = names_of(f"[{i}] {a.label}" for i, a in enumerate(chosen))
         article = "an" if args.to == "env" else "a"
         msg = (
             f"{parsed.label} holds {len(chosen)} accounts ({names}); {article} {args.to}"
@@ -994,9 +991,25 @@ def _pick(accounts: AccountList, name: str, parsed: Parsed) -> Account:
     return select_account(accounts, choice, parsed.label)
 
 
-# --- remove, demo, emulator ------------------------------------------------------------
+# --- twcreds remove --------------------------------------------------------------------
+
+_REMOVE_EPILOG = """\
+examples:
+  twcreds remove secondbot
+  twcreds remove @secondbot --file accounts.json
+
+NAME is a screen name (case-insensitive, @ optional) or a user id. The file is rewritten
+atomically (mode 0600); removing its last account leaves an empty list.
+"""
 
 
+@_command(
+    "remove an account from the user store or a file",
+    "Remove an account from the user store, or from an accounts file.",
+    _REMOVE_EPILOG,
+)
+@_argument("name", metavar="NAME", help="screen name or user id")
+@_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
 def _cmd_remove(args: argparse.Namespace) -> int:
     from twcreds.store import remove_account
 
@@ -1007,12 +1020,33 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- twcreds demo ----------------------------------------------------------------------
+
+_DEMO_EPILOG = """\
+example:
+  twcreds demo
+
+Starts an offline Twitter in this process, registers an app and an account, authorizes a
+second account with the PIN flow, stores both in a private file, loads them, verifies and
+posts from each, and confirms the posts. Nothing leaves this machine.
+"""
+
+
+@_command(
+    "run the whole journey against an offline Twitter",
+    "Run the guide's whole journey against an offline Twitter, in-process.",
+    _DEMO_EPILOG,
+)
 def _cmd_demo(args: argparse.Namespace) -> int:
     from twcreds.demo import run_demo
 
     return run_demo(echo=_out)
 
 
+# --- twcreds emulator: its options are the emulator's own (see parse_args) ---------------
+
+
+@_command("serve an offline Twitter for your bot to talk to", add_help=False)
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from twcreds.testing.__main__ import serve
 

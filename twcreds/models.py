@@ -277,9 +277,12 @@ class Account(_Model):
         return "(unnamed account)"
 
 
-def names_of(accounts: Iterable[Account], *, limit: int = 10) -> str:
-    """The accounts' labels for a message, cut after ``limit``: ``@a, @b and 3 more``."""
-    labels = [account.label for account in accounts]
+def names_of(accounts: Iterable[Account | str], *, limit: int = 10) -> str:
+    """The accounts' labels for a message, cut after ``limit``: ``@a, @b and 3 more``.
+
+    A string is taken as a label already made (``[2] @bot``, say); an account gives its own.
+    """
+    labels = [item if isinstance(item, str) else item.label for item in accounts]
     if len(labels) <= limit:
         return ", ".join(labels)
     return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
