@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -344,6 +345,68 @@ def test_a_browser_opens_only_where_a_graphical_one_is_usable(tmp_path: Path) ->
     assert not _browser_usable_with(tmp_path, "mybrowser", DISPLAY=":0", CI="true")
     assert not _browser_usable_with(tmp_path, "w3m", DISPLAY=":0")
     assert not _browser_usable_with(tmp_path, "lynx -dump", DISPLAY=":0")
+
+
+def test_authorize_passes_its_timeout_to_step_one(fake_twitter: FakeTwitter) -> None:
+    app = fake_twitter.create_app()
+    fake_twitter.fail_next("hang")
+    started = time.monotonic()
+    with pytest.raises(TwitterConnectionError, match=r"step 1 of 2.*no answer within 0\.5 s"):
+        authorize(
+            app,
+            api_base=fake_twitter.url,
+            open_browser=False,
+            prompt=lambda _: "0123456",
+            echo=lambda _: None,
+            timeout=0.5,
+        )
+    assert time.monotonic() - started < 10
+
+
+def test_authorize_passes_its_timeout_to_step_two(fake_twitter: FakeTwitter) -> None:
+    app = fake_twitter.create_app()
+    shown: list[str] = []
+
+    def prompt(question: str) -> str:
+        url = next(line.strip() for line in shown if "/oauth/authorize?" in line)
+        pin = fake_twitter.approve(_query(url)["oauth_token"][0], "patient")
+        fake_twitter.fail_next("hang", path="/oauth/access_token")
+        return pin
+
+    started = time.monotonic()
+    with pytest.raises(TwitterConnectionError, match=r"step 2 of 2.*no answer within 0\.5 s"):
+        authorize(
+            app,
+            api_base=fake_twitter.url,
+            open_browser=False,
+            prompt=prompt,
+            echo=shown.append,
+            timeout=0.5,
+        )
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"), [(0, ValueError), (-1, ValueError), ("30", TypeError)]
+)
+def test_a_bad_timeout_is_refused_before_any_request(
+    fake_twitter: FakeTwitter, timeout: Any, error: type[Exception]
+) -> None:
+    app = fake_twitter.create_app()
+    with pytest.raises(error, match="timeout must be"):
+        authorize(app, api_base=fake_twitter.url, prompt=lambda _: "1", timeout=timeout)
+    with pytest.raises(error, match="timeout must be"):
+        start_authorization(app, api_base=fake_twitter.url, timeout=timeout)
+    pending = PendingAuthorization(
+        auth_url=f"{fake_twitter.url}/oauth/authorize?oauth_token=t",
+        oauth_token="t",
+        oauth_token_secret=CANARY,
+        app=app,
+        api_base=fake_twitter.url,
+    )
+    with pytest.raises(error, match="timeout must be"):
+        complete_authorization(pending, "0123456", timeout=timeout)
+    assert fake_twitter.requests == []
 
 
 def test_authorize_needs_at_least_one_attempt(fake_twitter: FakeTwitter) -> None:

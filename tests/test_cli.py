@@ -8,6 +8,7 @@ interactive `authorize` runs in a pseudo-terminal, so that its hidden secret pro
 from __future__ import annotations
 
 import contextlib
+import http.server
 import importlib
 import json
 import os
@@ -19,6 +20,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -513,9 +515,8 @@ def test_list_as_console_script(world: World) -> None:
 def test_missing_source_is_one_error_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "list", "nowhere.json")
     assert (status, out) == (1, "")
-    assert err == "twcreds: error: nowhere.json: no such file; check the path, or set" + (
-        " TWCREDS_FILE to your credentials file\n"
-    )
+    # Not "set TWCREDS_FILE": a SOURCE was named, so the chain (and TWCREDS_FILE) is unused.
+    assert err == "twcreds: error: nowhere.json: no such file; check the path\n"
 
 
 def test_debug_adds_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1266,3 +1267,101 @@ def test_add_is_all_or_nothing(capsys: pytest.CaptureFixture[str], world: World)
     assert status == 1
     assert "two accounts" in err
     assert Path("store.json").read_bytes() == before
+
+
+# --- text from outside is shown escaped --------------------------------------------------
+
+HOSTILE = "\x1b[2J\x1b[H\x07\r0  @alice  ok\x9b31m\u202eevil"
+RAW_CONTROLS = ["\x1b", "\x07", "\r", "\x9b", "\u202e"]
+
+
+class _HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a 403 whose error text is made to drive a terminal."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"errors": [{"code": 87, "message": HOSTILE}]}).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_check_escapes_control_characters_from_the_server(
+    capsys: pytest.CaptureFixture[str], world: World, hostile_url: str
+) -> None:
+    status, out, err = run(capsys, "check", str(world.path), "--api-base", hostile_url)
+    assert status == 1
+    for control in RAW_CONTROLS:
+        assert control not in out + err
+    lines = out.splitlines()
+    assert len(lines) == 4  # three accounts and the summary: no forged line
+    assert all(re.match(r"\d  @\w+ +error ", line) for line in lines[:3])
+    assert "\\x1b[2J" in lines[0]
+    assert "\\u202eevil" in lines[0]
+
+
+def test_list_escapes_control_characters_in_a_file_name(
+    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+) -> None:
+    odd = tmp_path / "bots\x1b[2J\u202e.json"
+    odd.write_bytes(world.path.read_bytes())
+    odd.chmod(0o600)
+    status, out, err = run(capsys, "list", str(odd))
+    assert (status, err) == (0, "")
+    assert not {"\x1b", "\u202e"} & set(out)
+    assert "bots\\x1b[2J\\u202e.json" in out
+    status, out, err = run(capsys, "list", str(odd), "--json")
+    assert (status, err) == (0, "")
+    assert not {"\x1b", "\u202e"} & set(out)
+    assert json.loads(out)[0]["source"] == str(odd)  # escaped as JSON, so read back exactly
+
+
+def test_remove_without_a_store_names_the_option_that_works(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    status, _, err = run(capsys, "remove", "alice")
+    assert status == 1
+    assert err == (
+        f"twcreds: error: the user store {default_store_path()} does not exist yet"
+        " (`twcreds authorize` and `twcreds add` create it); to remove from another"
+        " accounts file, name it with --file PATH\n"
+    )
+    assert "TWCREDS_FILE" not in err
+    status, _, err = run(capsys, "remove", "alice", "--file", "missing.json")
+    assert (status, err) == (
+        1,
+        "twcreds: error: missing.json: no such file; check the path given to --file\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("\u0661", "has no account @\u0661 (accounts: @alice, @bob, @carol)"),
+        ("9" * 5000, f"has no account @{'9' * 40}... (accounts: @alice, @bob, @carol)"),
+    ],
+)
+def test_convert_account_takes_only_ascii_digits_as_an_index(
+    capsys: pytest.CaptureFixture[str], world: World, name: str, expected: str
+) -> None:
+    argv = ["convert", str(world.path), "--to", "env", "--account", name, "-o", "-"]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert err.startswith("twcreds: error: ")
+    assert expected in err

@@ -6,10 +6,14 @@ accepts connections and never answers (for timeouts). No mocks.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
+import inspect
 import json
 import logging
+import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -26,9 +30,12 @@ import requests
 from twython import Twython, TwythonError
 
 from tests.conftest import CANARY, write_private
+from twcreds.api import verify_account
+from twcreds.authorization import authorize, complete_authorization, start_authorization
 from twcreds.clients import load_client, load_clients, make_client
-from twcreds.errors import CredentialsError
+from twcreds.errors import CredentialsError, TwitterConnectionError
 from twcreds.models import Account
+from twcreds.testing import FakeTwitter
 
 ACCOUNT = Account(
     consumer_key="ck-value",
@@ -395,6 +402,80 @@ def test_bad_timeout(tmp_path: Path, timeout: Any, error: type[Exception]) -> No
     path = write_private(tmp_path / "c.json", ACCOUNT.model_dump_json())
     with pytest.raises(error, match="timeout must be a"):
         load_clients(path, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "documented",
+    [
+        make_client,
+        load_client,
+        load_clients,
+        verify_account,
+        start_authorization,
+        complete_authorization,
+        authorize,
+    ],
+    ids=lambda function: function.__name__,
+)
+def test_every_timeout_is_documented_per_connect_and_per_read(
+    documented: Callable[..., object],
+) -> None:
+    # requests' timeout bounds each connect and each read: a server sending one byte every
+    # few seconds keeps a call going far longer. No docstring may promise a deadline.
+    assert "timeout" in inspect.signature(documented).parameters
+    doc = " ".join((documented.__doc__ or "").split())
+    entry = re.search(r"\btimeout: (.*?)(?: \w+: | Returns:| Raises:|$)", doc)
+    assert entry is not None, f"{documented.__name__} does not document timeout"
+    assert "per connect and per read" in entry.group(1)
+    assert "total" not in doc.lower()
+
+
+# --- pickle and deepcopy (process pools) ---------------------------------------------------
+
+
+def _pickled(client: Twython) -> Twython:
+    copied: Twython = pickle.loads(pickle.dumps(client))  # noqa: S301 - bytes made just above
+    return copied
+
+
+DUPLICATES = pytest.mark.parametrize(
+    "duplicate", [_pickled, copy.deepcopy], ids=["pickle", "deepcopy"]
+)
+
+
+@DUPLICATES
+def test_a_copied_client_still_calls_its_api_base_signed_with_its_timeout(
+    fake_twitter: FakeTwitter, duplicate: Callable[[Twython], Twython]
+) -> None:
+    account = fake_twitter.issue_token(fake_twitter.create_app(), "pickled")
+    with make_client(account, api_base=fake_twitter.url, timeout=TIMEOUT) as original:
+        client = duplicate(original)
+    assert client is not original
+    with client:
+        # USERS_ME is Twitter's full URL: reaching the fake means api_base came along.
+        assert verify_account(client).screen_name == "pickled"
+        assert [(r.endpoint, r.verified) for r in fake_twitter.requests] == [
+            ("GET /2/users/me", True)
+        ]
+        fake_twitter.fail_next("hang")
+        start = time.monotonic()
+        with pytest.raises(TwitterConnectionError, match=rf"no answer within {TIMEOUT:g} s"):
+            verify_account(client)
+        assert time.monotonic() - start < BOUND
+
+
+@DUPLICATES
+def test_a_copied_client_keeps_its_timeout_in_the_oauth_flow(
+    silent: Silent, duplicate: Callable[[Twython], Twython]
+) -> None:
+    # The OAuth-flow methods use the session's own default timeout, not Twython's.
+    with make_client(ACCOUNT, api_base=silent.url, timeout=TIMEOUT) as original:
+        client = duplicate(original)
+    with client:
+        error, elapsed = _times_out(lambda: client.get_authentication_tokens(callback_url="oob"))
+    assert isinstance(error, requests.Timeout)
+    assert elapsed < BOUND
+    assert len(silent.accepted) == 1
 
 
 # --- no I/O on construction; load_clients -------------------------------------------------------

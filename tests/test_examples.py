@@ -18,6 +18,7 @@ import pytest
 
 from twcreds import Account, load_accounts, save_accounts
 from twcreds.demo import run_demo
+from twcreds.errors import CredentialsError
 from twcreds.testing import FakeTwitter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -199,3 +200,27 @@ def test_each_example_has_help(script: str) -> None:
         check=True,
     )
     assert "usage:" in done.stdout
+
+
+def test_the_readme_quotes_the_messages_the_code_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    after = readme.split("Messages say where, what and how to fix it", 1)[1]
+    first, second = after.split("```text\n", 1)[1].split("\n```", 1)[0].split("\n")
+    monkeypatch.chdir(tmp_path)
+    corpus = Path(__file__).parent / "corpus" / "guide-list-as-printed.json"
+    Path("accounts.json").write_bytes(corpus.read_bytes())
+    misspelled = {
+        "consumer_key": "ck",
+        "consumer_secret": "cs",
+        "access_token": "1-t",
+        "acces_token_secret": "x",
+        "screen_name": "bot2",
+    }
+    Path("b.json").write_text(json.dumps([misspelled]), encoding="utf-8")
+    for path, line in (("accounts.json", first), ("b.json", second)):
+        os.chmod(path, 0o600)
+        with pytest.raises(CredentialsError) as caught:
+            load_accounts(path)
+        assert str(caught.value) == line

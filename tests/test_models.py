@@ -134,6 +134,20 @@ def test_whitespace_or_control_inside_a_value_is_an_error(field: str, inner: str
     assert "copy it again" in str(caught.value)
 
 
+
+@pytest.mark.parametrize("written", ["${KEY}", "$KEY", "{KEY}", "abc$def", "abc}"])
+@pytest.mark.parametrize("field", [*REQUIRED, "screen_name"])
+def test_a_shell_variable_is_refused_with_the_hint_that_nothing_is_expanded(
+    field: str, written: str
+) -> None:
+    with pytest.raises(CredentialsError) as caught:
+        Account(**{**GUIDE, field: written + CANARY})
+    message = str(caught.value)
+    assert f"{field} contains '$', '{{' or '}}'" in message
+    assert "expands no variable" in message
+    assert "export the variable" in message
+    assert CANARY not in message
+
 NON_STRINGS = [
     (5, "int"),
     (5.0, "float"),

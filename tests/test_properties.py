@@ -62,9 +62,10 @@ TOKEN_USER_ID = re.compile(r"(\d+)-")
 # --- strategies ----------------------------------------------------------------------------
 
 # Tokens and secrets as Twitter issues them are letters, digits and '-'; any printable,
-# non-space ASCII is accepted.
+# non-space ASCII is accepted but '$', '{' and '}' (a shell's variables, refused).
+ACCEPTED_PUNCTUATION = "".join(c for c in string.punctuation if c not in "${}")
 tokens = st.text(
-    alphabet=string.ascii_letters + string.digits + string.punctuation, min_size=1, max_size=60
+    alphabet=string.ascii_letters + string.digits + ACCEPTED_PUNCTUATION, min_size=1, max_size=60
 )
 screen_names = st.from_regex(r"[A-Za-z0-9_]{1,15}", fullmatch=True)
 user_ids = st.from_regex(r"[1-9][0-9]{0,19}", fullmatch=True)

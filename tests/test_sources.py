@@ -422,6 +422,16 @@ def test_env_file(tmp_path: Path, name: str) -> None:
     assert not any(var.startswith("TWITTER_") for var in os.environ)
 
 
+
+def test_env_values_written_for_a_shell_are_refused_not_sent(tmp_path: Path) -> None:
+    text = env_text().replace("CONSUMER_KEY=ck", "CONSUMER_KEY=${KEY}")
+    path = write_private(tmp_path / ".env", text)
+    with pytest.raises(CredentialsError) as caught:
+        load_account(path)
+    assert str(caught.value).startswith(
+        f"{path}:1: TWITTER_CONSUMER_KEY contains '$', '{{' or '}}', as a shell variable does;"
+    )
+
 def test_env_file_with_several_prefixes(tmp_path: Path) -> None:
     path = write_private(tmp_path / ".env", env_text("BOT1_", 1) + env_text("BOT2_", 2))
     assert load_account(path, prefix="BOT1_").access_token == "1-token1"
@@ -767,6 +777,39 @@ def test_unknown_twcreds_account(
     with pytest.raises(CredentialsError, match=expected):
         load_account(two_named)
 
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("9" * 5000, "TWCREDS_ACCOUNT=a 5,000-digit number is out of range: "),
+        ("-" + "9" * 19, "TWCREDS_ACCOUNT=a 20-digit number is out of range: "),
+        ("\u0661", "TWCREDS_ACCOUNT names @\u0661, which is not in"),  # Arabic-Indic one
+        ("\u00b2", "TWCREDS_ACCOUNT names @\u00b2, which is not in"),  # superscript two
+        ("x\x1b[2J", "TWCREDS_ACCOUNT names @x\\x1b[2J, which is not in"),
+    ],
+)
+def test_only_ascii_digits_index_and_every_failure_is_a_credentials_error(
+    two_named: Path, monkeypatch: pytest.MonkeyPatch, choice: str, expected: str
+) -> None:
+    monkeypatch.setenv("TWCREDS_ACCOUNT", choice)
+    with pytest.raises(CredentialsError) as caught:
+        load_account(two_named)
+    assert expected in str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("choice", [10**5000, -(10**30)], ids=["10**5000", "-10**30"])
+def test_a_huge_index_is_out_of_range(two_named: Path, choice: int) -> None:
+    with pytest.raises(CredentialsError, match="account=a huge number is out of range"):
+        load_account(two_named, account=choice)
+
+
+def test_a_long_name_is_cut_in_the_message(two_named: Path) -> None:
+    with pytest.raises(CredentialsError) as caught:
+        load_account(two_named, account="9" * 5000)
+    assert f"has no account @{'9' * 40}... (accounts:" in str(caught.value)
+    assert "pass account=" not in str(caught.value)
 
 def test_several_accounts_and_no_choice(two_named: Path) -> None:
     with pytest.raises(CredentialsError) as caught:

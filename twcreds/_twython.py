@@ -1,10 +1,17 @@
 """The Twython boundary: the only module that touches twython and requests.
 
-It owns where requests go (Twitter's URLs, ``api_base``), how long they may take (the
-timeout on every call, the OAuth-flow calls included), and what a failure of twython or
-requests becomes in our error tree: a network failure is a `TwitterConnectionError`, and an
-error answer is handed, as an :class:`Answer`, to the caller's own translation (Twitter's
-codes and hints live in `twcreds.api`, the PIN flow's messages in `twcreds.authorization`).
+It owns where requests go (Twitter's URLs, ``api_base``), how long each connect and each
+read may wait (the timeout, on every call, the OAuth-flow calls included; it is not a
+deadline for a whole call), and what a failure of twython or requests becomes in our error
+tree: a network failure is a `TwitterConnectionError`, and an error answer is handed, as an
+:class:`Answer`, to the caller's own translation (Twitter's codes and hints live in
+`twcreds.api`, the PIN flow's messages in `twcreds.authorization`).
+
+An answer twython cannot parse (bytes that are not UTF-8, JSON that is not an object or
+nests too deeply, an error message that is not a string) is an answer like any other here,
+never a raw ``UnicodeDecodeError``, ``TypeError`` or ``RecursionError``. Our errors are
+raised outside the ``except`` blocks, so nothing twython or requests raised, which may quote
+the whole answer (a token's secret included), is chained to them.
 
 Imported only when a client is first built (or an ``api_base`` checked), so that
 ``import twcreds`` and ``from twcreds import load_client`` do not pay for twython and
@@ -44,6 +51,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: What twython raises, unguarded, while it parses a hostile answer: a body that is not
+#: UTF-8 (UnicodeDecodeError is a ValueError), JSON that is not an object (TypeError,
+#: AttributeError), that lacks a key (KeyError, IndexError) or nests 100,000 levels deep.
+_PARSE_FAILURES = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
 
 TWITTER_API = "https://api.twitter.com"
 USERS_ME = f"{TWITTER_API}/2/users/me"
@@ -162,8 +174,19 @@ class _TimeoutSession(requests.Session):
     """A session whose every request has a timeout unless the call sets its own.
 
     Twython applies ``client_args["timeout"]`` in ``_request`` only; the OAuth-flow methods
-    call the session directly and would otherwise wait forever on a silent server.
+    call the session directly and would otherwise wait forever on a silent server. The
+    timeout bounds each connect and each read, as in requests.
+
+    Attributes:
+        default_timeout: seconds per connect and per read.
+        last_status: the status of the last answer, or None while a request is under way
+            or failed before an answer came (read by `flow_call`).
     """
+
+    # requests.Session pickles (and deep-copies) only the attributes named here: without
+    # this a client sent to a process pool comes back without its timeout.
+    __attrs__ = (*requests.Session.__attrs__, "default_timeout")
+    last_status: int | None = None
 
     def __init__(self, timeout: float | None) -> None:
         super().__init__()
@@ -171,7 +194,10 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.default_timeout)
-        return super().request(method, url, *args, **kwargs)
+        self.last_status = None
+        response = super().request(method, url, *args, **kwargs)
+        self.last_status = response.status_code
+        return response
 
 
 class _NoToken(TwythonError):  # type: ignore[misc]  # twython is untyped
@@ -183,8 +209,10 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
 
     Every URL the client builds or is given — v1.1 endpoints, the OAuth endpoints, full
     ``https://api.twitter.com/...`` and ``https://upload.twitter.com/...`` URLs — goes to
-    ``api_base``, ``http://127.0.0.1:PORT`` included. Use it as a context manager, or call
-    :meth:`close`, to release its connections.
+    ``api_base``, ``http://127.0.0.1:PORT`` included. ``timeout`` is seconds per connect and
+    per read, for every call. Use it as a context manager, or call :meth:`close`, to release
+    its connections. It survives `pickle` and `copy.deepcopy` (process pools), timeout and
+    ``api_base`` included, as a stock `twython.Twython` does.
     """
 
     def __init__(
@@ -218,7 +246,7 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         session.auth = plain.auth
         session.headers.update(plain.headers)
         plain.close()
-        self.client: requests.Session = session
+        self.client: _TimeoutSession = session
 
     def url_for(self, endpoint: str, version: str = "1.1") -> str:
         """The URL a call to ``endpoint`` goes to: Twitter's full URLs move onto ``api_base``."""
@@ -329,10 +357,12 @@ def call(
 
     Raises:
         TwitterConnectionError: no answer came (the network failed or timed out).
-        TwitterAPIError: a success status whose body is not JSON.
+        TwitterAPIError: a success status whose body is not JSON (or JSON nested too
+            deeply to read).
         TwcredsError: what ``error`` made of an error answer.
     """
     client._last_call = None
+    problem: TwcredsError
     try:
         return func()
     except TwythonError as exc:
@@ -343,11 +373,27 @@ def call(
             cause = exc.__context__ or exc
             base = getattr(client, "api_base", TWITTER_API)
             timeout = getattr(client, "timeout", None)
-            raise connection_error(cause, base, what, timeout) from None
-        if answer.status < 400:
-            msg = f"{what}: Twitter answered {answer.status} with something that is not JSON"
-            raise TwitterAPIError(msg, status=answer.status) from None
-        raise error(answer, what) from None
+            problem = connection_error(cause, base, what, timeout)
+        else:
+            problem = _answer_problem(answer, what, error)
+    except _PARSE_FAILURES:
+        # Twython's _request records the answer, then parses it unguarded: an error
+        # message of null or 7 is a TypeError, a 100,000-deep body a RecursionError.
+        answer = last_answer(client)
+        if answer is None:
+            raise  # not an answer twython choked on, but a bug: let it show
+        problem = _answer_problem(answer, what, error)
+    raise problem from None
+
+
+def _answer_problem(
+    answer: Answer, what: str, error: Callable[[Answer, str], TwcredsError]
+) -> TwcredsError:
+    if answer.status < 400:
+        # JSON nested too deeply to read counts as not JSON: no answer of Twitter's nests so.
+        msg = f"{what}: Twitter answered {answer.status} with something that is not JSON"
+        return TwitterAPIError(msg, status=answer.status)
+    return error(answer, what)
 
 
 @dataclass(frozen=True)
@@ -357,11 +403,12 @@ class FlowFailure:
     Attributes:
         status: the HTTP status, or None where the answer could not be read.
         kind: ``"rejected"`` (a 401 to the consumer credentials at step 1), ``"no_token"``
-            (the answer parsed but held no token), or ``"other"``.
+            (the answer parsed but held no token), ``"unreadable"`` (the answer could not
+            be parsed: not UTF-8, or JSON of the wrong shape), or ``"other"``.
     """
 
     status: int | None
-    kind: Literal["rejected", "no_token", "other"]
+    kind: Literal["rejected", "no_token", "unreadable", "other"]
 
 
 def flow_call(
@@ -369,23 +416,36 @@ def flow_call(
 ) -> T:
     """Run an OAuth-flow call (request token, access token), translating its failures.
 
-    Twython lets requests' exceptions out of these methods raw, and reports an error answer
-    by its status only.
+    Twython lets requests' exceptions out of these methods raw, reports an error answer by
+    its status only, and parses answers unguarded: a step-1 or step-2 answer that is not
+    UTF-8 is a ``UnicodeDecodeError`` quoting the whole answer (the token's secret with it),
+    a step-2 401 whose JSON is not an object an ``AttributeError``. Each of those is a
+    failure of kind ``"unreadable"`` here, and nothing raw is chained to what ``error``
+    makes of it.
 
     Raises:
         TwitterConnectionError: the network failed or timed out.
         TwcredsError: what ``error`` made of a failed answer.
     """
+    session = client.client
+    session.last_status = None
+    problem: TwcredsError
     try:
         return func()
     except requests.RequestException as exc:
-        raise connection_error(exc, client.api_base, what, client.timeout) from None
+        problem = connection_error(exc, client.api_base, what, client.timeout)
     except TwythonError as exc:
         status = getattr(exc, "error_code", None)
-        kind: Literal["rejected", "no_token", "other"] = "other"
+        kind: Literal["rejected", "no_token", "unreadable", "other"] = "other"
         if isinstance(exc, TwythonAuthError):
             kind = "rejected"
         elif isinstance(exc, _NoToken):
             kind = "no_token"
-        failure = FlowFailure(status if isinstance(status, int) else None, kind)
-        raise error(failure) from None
+        problem = error(FlowFailure(status if isinstance(status, int) else None, kind))
+    except _PARSE_FAILURES:
+        if session.last_status is None:
+            raise  # no answer came, so twython did not choke on one: a bug, let it show
+        problem = error(FlowFailure(session.last_status, "unreadable"))
+    # Raised here, not in the handlers above: the exception twython or requests raised may
+    # hold the whole answer, and must not ride along as __context__.
+    raise problem from None

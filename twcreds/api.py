@@ -4,11 +4,18 @@ Twitter's error answers are mapped onto the error tree here, with their hints; n
 failures are mapped by `twcreds._twython`, the one module that touches twython. Twython keeps
 only the HTTP status of an error; Twitter's own code (32, 89, 135, 453, ...) is read back
 from the body of the client's last answer.
+
+An answer is read as a hostile server might write it: text quoted from it (an error
+message, a title, a detail) goes through `twcreds.errors.printable` and is cut to
+`MAX_QUOTED` characters, so it cannot drive the terminal that shows the error; a part of
+the wrong type (a message of ``null``) is treated as absent; a body nested too deeply to
+parse is not JSON.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -19,6 +26,7 @@ from twcreds.errors import (
     CredentialsRejectedError,
     RateLimitError,
     TwitterAPIError,
+    printable,
 )
 from twcreds.models import Account
 
@@ -55,6 +63,12 @@ HINT_WRITE = (
     " stays read-only)"
 )
 HINT_RATE = "wait until the limit resets, then try again"
+#: How much of a server's own text a message quotes.
+MAX_QUOTED = 200
+#: How far from now a rate-limit reset may be and still be believed: the longest window
+#: (24 hours) with a day of clock skew either way. Anything further is a broken header.
+MAX_RESET_DISTANCE = 2 * 24 * 3600
+_EPOCH = re.compile(r"-?[0-9]{1,12}")
 
 
 def twitter_error(status: int, body: str, headers: Mapping[str, str], what: str) -> TwitterAPIError:
@@ -81,35 +95,63 @@ def twitter_error(status: int, body: str, headers: Mapping[str, str], what: str)
 
 
 def _read_error_body(body: str) -> tuple[int | None, str, str]:
-    """Twitter's (code, message, problem type) from a v1.1 or v2 error body."""
+    """Twitter's (code, message, problem type) from a v1.1 or v2 error body.
+
+    The message is the server's text made printable and cut short; a code that is not a
+    plausible Twitter code (a bool, a negative or huge number) is None.
+    """
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = body.strip()
         if text.lower().startswith(("<!doctype", "<html")) or not text:
             return None, "an error page instead of JSON" if text else "an empty answer", ""
-        return None, text.splitlines()[0][:200], ""
+        return None, _quoted(text.splitlines()[0]), ""
     if not isinstance(data, dict):
         return None, "", ""
     errors = data.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
         code = first.get("code")
-        message = first.get("message") or first.get("detail") or ""
-        return (code if isinstance(code, int) else None), str(message), ""
-    detail = data.get("detail") or data.get("title") or ""
-    problem = data.get("type") or ""
-    return None, str(detail), str(problem)
+        plausible = isinstance(code, int) and not isinstance(code, bool) and 0 <= code < 10**6
+        message = _first_text(first, "message", "detail")
+        return (code if plausible else None), message, ""
+    problem = data.get("type")
+    return None, _first_text(data, "detail", "title"), problem if isinstance(problem, str) else ""
+
+
+def _first_text(data: Mapping[str, Any], *keys: str) -> str:
+    """The first of ``keys`` whose value is a non-empty string, quoted; else ``""``."""
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return _quoted(value.strip())
+    return ""
+
+
+def _quoted(text: str) -> str:
+    """Text of the server's, safe to show: cut to `MAX_QUOTED` characters, then escaped."""
+    cut = text[:MAX_QUOTED] + ("..." if len(text) > MAX_QUOTED else "")
+    return printable(cut)
 
 
 def _rate_limit_reset(headers: Mapping[str, str]) -> tuple[datetime | None, float | None]:
+    """When the limit resets and how long until then, or (None, None) if not believable.
+
+    ``x-rate-limit-reset`` is whole seconds since the epoch. A value that is not an
+    integer, or lies more than `MAX_RESET_DISTANCE` (two days) from now — 1e20, the year
+    33658, before 1970 — is a broken header, not a reason to wait for ever: both are None.
+    """
     raw = headers.get("x-rate-limit-reset") or headers.get("X-Rate-Limit-Reset")
-    try:
-        epoch = int(str(raw))
-    except ValueError:
+    text = str(raw).strip()
+    if not _EPOCH.fullmatch(text):
+        return None, None
+    epoch = int(text)
+    now = time.time()
+    if abs(epoch - now) > MAX_RESET_DISTANCE:
         return None, None
     reset_at = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return reset_at, max(0.0, epoch - time.time())
+    return reset_at, max(0.0, epoch - now)
 
 
 def _answer_error(answer: Answer, what: str) -> TwitterAPIError:
@@ -161,16 +203,20 @@ def verify_account(
         target: an account, or a client built by twcreds.
         api_base: where to send the call when ``target`` is an account (default
             ``TWCREDS_API_BASE``, else Twitter); a client keeps its own.
-        timeout: seconds per connect and per read when ``target`` is an account; a
-            client keeps its own.
+        timeout: seconds per connect and per read (not a deadline for the whole call)
+            when ``target`` is an account; a client keeps its own.
 
     Returns:
         The account with ``screen_name`` and ``user_id`` as Twitter reports them.
 
     Raises:
         CredentialsRejectedError: Twitter answered 401 (wrong or revoked values, clock off).
-        RateLimitError: Twitter answered 429.
-        TwitterAPIError: any other error answer.
+        RateLimitError: Twitter answered 429; ``reset_at`` and ``retry_after`` are None
+            when ``x-rate-limit-reset`` is missing, not an integer, or more than two days
+            from now (a broken header, not a reason to wait for ever).
+        TwitterAPIError: any other error answer, or one that cannot be read (JSON nested
+            too deeply, a message that is not a string); what it quotes of the answer is
+            escaped with `twcreds.errors.printable`.
         TwitterConnectionError: the network failed or timed out.
         TypeError: ``target`` is neither an account nor a client.
     """
@@ -189,8 +235,10 @@ def verify_account(
     try:
         return Account.model_validate(fields)
     except CredentialsError as exc:
-        msg = f"verify {account.label}: Twitter's answer does not fit these credentials ({exc})"
-        raise TwitterAPIError(msg) from None
+        why = _quoted(str(exc))
+    # Raised outside the handler: nothing of the answer rides along as __context__.
+    msg = f"verify {account.label}: Twitter's answer does not fit these credentials ({why})"
+    raise TwitterAPIError(msg, status=200) from None
 
 
 def _users_me(client: Twython, account: Account) -> dict[str, Any]:
@@ -212,8 +260,9 @@ def post_tweet(client: Twython, text: str) -> dict[str, Any]:
 
     Raises:
         CredentialsRejectedError: Twitter answered 401.
-        RateLimitError: Twitter answered 429.
-        TwitterAPIError: any other error answer (403 for a read-only token, with its hint).
+        RateLimitError: Twitter answered 429 (see `verify_account` for ``reset_at``).
+        TwitterAPIError: any other error answer (403 for a read-only token, with its hint),
+            or one that cannot be read; what it quotes of the answer is escaped.
         TwitterConnectionError: the network failed or timed out.
         TypeError: ``client`` is not a client (an `Account`, say).
     """

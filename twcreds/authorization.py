@@ -5,11 +5,17 @@ and returns the URL to open. The person signs in as the account, clicks "Authori
 reads a PIN. Step 2, :func:`complete_authorization`, trades the PIN for the account's access
 token. :class:`~twcreds.models.PendingAuthorization` round-trips through JSON, so the two
 steps can run in different processes. :func:`authorize` is the interactive whole.
+
+Every failure of the flow is an `AuthorizationError` saying which step failed and why
+(a network failure or timeout is a `TwitterConnectionError`), whatever Twitter — or
+whatever answers in its place — sends back. Each is raised outside any ``except`` block,
+so no exception that quotes the answer (and the token's secret in it) is chained to it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,12 +34,17 @@ STEP2 = "authorization step 2 of 2 (PIN for access token)"
 #: Twitter's PINs are seven digits; an int loses its leading zeros, so they are put back.
 PIN_DIGITS = 7
 _CONSOLE_BROWSERS = {"www-browser", "links", "elinks", "lynx", "w3m"}
+#: Twitter's rule for screen names. What step 2 returns names files (the rescue file), so
+#: anything else (``/../../../x``) is refused, not trusted.
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+#: User ids are 64-bit integers: at most 20 ASCII digits.
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 def _client(
     app: App, token: str | None, secret: str | None, api_base: str | None, timeout: float
 ) -> Client:
-    from twcreds._twython import Client, resolve_api_base
+    from twcreds._twython import Client, check_timeout, resolve_api_base
 
     return Client(
         app.consumer_key,
@@ -41,7 +52,9 @@ def _client(
         token,
         secret,
         api_base=resolve_api_base(api_base),
-        timeout=timeout,
+        # Checked here, not by requests in mid-flow, where its ValueError would pass for an
+        # unreadable answer.
+        timeout=check_timeout(timeout),
     )
 
 
@@ -53,6 +66,10 @@ def _step1_error(failure: FlowFailure) -> AuthorizationError:
         )
     elif failure.kind == "no_token":
         msg = f"{STEP1}: Twitter's answer has no request token; try again later"
+    elif failure.kind == "unreadable":
+        msg = (
+            f"{STEP1}: Twitter's answer could not be read (garbled, or not UTF-8); try again later"
+        )
     else:
         msg = _unexpected(STEP1, failure.status)
     return AuthorizationError(msg)
@@ -64,6 +81,12 @@ def _step2_error(failure: FlowFailure) -> AuthorizationError:
             f"{STEP2}: Twitter rejected the PIN (401): it is wrong, was already used,"
             " or expired (PINs last a few minutes), or this pending authorization"
             " belongs to another app; start again with a new URL"
+        )
+        return AuthorizationError(msg)
+    if failure.kind == "unreadable":
+        msg = (
+            f"{STEP2}: Twitter's answer could not be read (garbled, or not UTF-8); the PIN may be"
+            " spent: start again with a new URL"
         )
         return AuthorizationError(msg)
     return AuthorizationError(_unexpected(STEP2, failure.status))
@@ -85,13 +108,15 @@ def start_authorization(
         force_login: make Twitter ask for the password even if someone is signed in, so the
             right account gets authorized.
         screen_name: pre-fill Twitter's sign-in form with this account.
-        timeout: seconds per connect and per read.
+        timeout: seconds per connect and per read (not a deadline for the whole call).
 
     Raises:
         AuthorizationError: Twitter rejected the consumer key or secret, or did not
-            confirm the ``oob`` callback, or answered something unexpected.
+            confirm the ``oob`` callback, or answered something unexpected or unreadable.
         TwitterConnectionError: the network failed or timed out.
-        TypeError: ``app`` is neither an `App` nor an `Account`.
+        TypeError: ``app`` is neither an `App` nor an `Account`, or ``timeout`` is not a
+            number.
+        ValueError: ``timeout`` is not positive and finite.
     """
     from twcreds._twython import TWITTER_API, flow_call
 
@@ -124,8 +149,9 @@ def start_authorization(
                 api_base=None if base == TWITTER_API else base,
             )
         except CredentialsError:
-            msg = f"{STEP1}: Twitter's answer has an empty or malformed request token"
-            raise AuthorizationError(msg) from None
+            pass
+    msg = f"{STEP1}: Twitter's answer has an empty or malformed request token"
+    raise AuthorizationError(msg) from None
 
 
 def _not_confirmed() -> str:
@@ -144,14 +170,25 @@ def _unexpected(step: str, status: int | None) -> str:
 def normalize_pin(pin: str | int) -> str:
     """The PIN as Twitter expects it: stripped digits, leading zeros kept.
 
+    An ``int`` has at most Twitter's 7 digits (a longer PIN, should Twitter ever issue
+    one, can be given as a string).
+
     Raises:
-        AuthorizationError: the PIN is empty or not made of digits.
+        AuthorizationError: the PIN is empty or not made of digits, or an ``int`` that is
+            negative or longer than 7 digits.
     """
     if isinstance(pin, bool) or not isinstance(pin, (str, int)):
         raise AuthorizationError(f"{STEP2}: the PIN must be a string or an int")
     if isinstance(pin, int):
         if pin < 0:
             raise AuthorizationError(f"{STEP2}: the PIN cannot be negative")
+        # Compared, not formatted: str() of a 5,000-digit int is a ValueError.
+        if pin >= 10**PIN_DIGITS:
+            msg = (
+                f"{STEP2}: Twitter's PINs have {PIN_DIGITS} digits, this int has more;"
+                " type the number Twitter shows (as a string if it really is longer)"
+            )
+            raise AuthorizationError(msg)
         return f"{pin:0{PIN_DIGITS}d}"
     text = pin.strip().replace(" ", "")
     if not text:
@@ -170,15 +207,19 @@ def complete_authorization(
     Args:
         pending: what :func:`start_authorization` returned (perhaps in another process).
         pin: the PIN Twitter showed; an ``int`` gets its leading zeros back.
-        timeout: seconds per connect and per read.
+        timeout: seconds per connect and per read (not a deadline for the whole call).
 
     Returns:
         The new account, with ``screen_name`` and ``user_id`` filled in.
 
     Raises:
         AuthorizationError: the PIN is malformed, wrong, already used or expired, or the
-            pending state belongs to another app.
+            pending state belongs to another app; or Twitter's answer is unreadable, or
+            names a screen name Twitter cannot have (``[A-Za-z0-9_]{1,15}``) or a user id
+            that is not digits.
         TwitterConnectionError: the network failed or timed out.
+        TypeError: ``timeout`` is not a number.
+        ValueError: ``timeout`` is not positive and finite.
     """
     from twcreds._twython import flow_call
 
@@ -190,6 +231,9 @@ def complete_authorization(
         )
     if not isinstance(tokens, dict) or "oauth_token" not in tokens:
         raise AuthorizationError(f"{STEP2}: Twitter's answer has no access token; start again")
+    problem = _identity_problem(tokens.get("screen_name"), tokens.get("user_id"))
+    if problem is not None:
+        raise AuthorizationError(f"{STEP2}: Twitter's answer {problem}; start again")
     try:
         return Account(
             consumer_key=pending.app.consumer_key,
@@ -200,8 +244,25 @@ def complete_authorization(
             user_id=tokens.get("user_id"),
         )
     except CredentialsError:
-        msg = f"{STEP2}: Twitter's answer holds an empty or malformed access token; start again"
-        raise AuthorizationError(msg) from None
+        pass
+    # Raised outside the handler: the models' error must not carry the new secret along.
+    msg = f"{STEP2}: Twitter's answer holds an empty or malformed access token; start again"
+    raise AuthorizationError(msg) from None
+
+
+def _identity_problem(screen_name: object, user_id: object) -> str | None:
+    """What is wrong with the screen name and user id step 2 returned, or None.
+
+    Either may be absent; present, each must be what Twitter issues. The value is not
+    quoted: it came from the answer and may be anything.
+    """
+    if screen_name is not None and not (
+        isinstance(screen_name, str) and _SCREEN_NAME.fullmatch(screen_name)
+    ):
+        return "names a screen name Twitter cannot have (1 to 15 letters, digits or underscores)"
+    if user_id is not None and not (isinstance(user_id, str) and _USER_ID.fullmatch(user_id)):
+        return "names a user id that is not a Twitter user id (1 to 20 ASCII digits)"
+    return None
 
 
 def browser_usable() -> bool:
@@ -235,6 +296,7 @@ def authorize(
     force_login: bool = False,
     screen_name: str | None = None,
     attempts: int = 3,
+    timeout: float = 30.0,
 ) -> Account:
     """The whole PIN flow, interactively: show the URL, open a browser, ask for the PIN.
 
@@ -248,15 +310,22 @@ def authorize(
         force_login: ask Twitter to sign in afresh, to authorize the right account.
         screen_name: pre-fill Twitter's sign-in form.
         attempts: how often to ask again for a PIN that is empty or not digits.
+        timeout: seconds per connect and per read, for each of the two requests (not a
+            deadline for a whole step, and the time spent at the PIN prompt is not counted).
 
     Raises:
         AuthorizationError: a step of the flow failed.
         TwitterConnectionError: the network failed or timed out.
+        TypeError: ``timeout`` is not a number.
+        ValueError: ``attempts`` is below 1, or ``timeout`` is not positive and finite.
     """
+    from twcreds._twython import check_timeout
+
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, not {attempts}")
+    check_timeout(timeout)  # before step 1: a bad value must not cost a request token
     pending = start_authorization(
-        app, api_base=api_base, force_login=force_login, screen_name=screen_name
+        app, api_base=api_base, force_login=force_login, screen_name=screen_name, timeout=timeout
     )
     echo("Open this URL, sign in as the account to authorize, and click 'Authorize app':")
     echo(f"  {pending.auth_url}")
@@ -276,5 +345,5 @@ def authorize(
                 raise
             echo(str(exc).split(": ", 1)[-1])
             continue
-        return complete_authorization(pending, verifier)
+        return complete_authorization(pending, verifier, timeout=timeout)
     raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover

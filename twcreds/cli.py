@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from twcreds import __version__
-from twcreds.errors import InsecurePermissionsWarning, TwcredsError
+from twcreds.errors import UNPRINTABLE, InsecurePermissionsWarning, TwcredsError, printable
 
 if TYPE_CHECKING:
     from twcreds.errors import RateLimitError
@@ -50,11 +51,23 @@ class CommandError(Exception):
 
 
 def _out(text: str = "") -> None:
-    print(text, flush=True)
+    print(_terminal_safe(text), flush=True)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(_terminal_safe(text), file=sys.stderr, flush=True)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if char == "\n" else f"\\u{ord(char):04x}"
+
+
+def _terminal_safe(text: str) -> str:
+    """Control characters escaped, line by line: text from a server or a file name cannot
+    clear the screen, move the cursor or forge a line (as OpenSSH and git treat remote text).
+    """
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _ellipsis(stream: TextIO) -> str:
@@ -725,7 +738,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        _out(json.dumps(rows, indent=2, ensure_ascii=ellipsis != "\u2026"))
+        text = json.dumps(rows, indent=2, ensure_ascii=ellipsis != "\u2026")
+        # json escapes the C0 controls in strings, but not C1 or bidi controls: \uXXXX for
+        # those keeps the JSON valid. A line break here is the indentation's own.
+        print(UNPRINTABLE.sub(_json_escape, text), flush=True)
         return EXIT_OK
     table = [["#", "SCREEN NAME", "USER ID", "CONSUMER KEY", "ACCESS TOKEN", "SOURCE"]]
     table += [
@@ -987,7 +1003,9 @@ def _pick(accounts: AccountList, name: str, parsed: Parsed) -> Account:
         return accounts[name]
     except KeyError:
         pass
-    choice: str | int = int(name) if name.strip().lstrip("-").isdigit() else name
+    digits = name.strip()
+    index = digits.isascii() and digits.lstrip("-").isdigit() and len(digits) <= 18
+    choice: str | int = int(digits) if index else name
     return select_account(accounts, choice, parsed.label)
 
 
@@ -1011,10 +1029,22 @@ atomically (mode 0600); removing its last account leaves an empty list.
 @_argument("name", metavar="NAME", help="screen name or user id")
 @_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
 def _cmd_remove(args: argparse.Namespace) -> int:
+    from twcreds.errors import CredentialsNotFoundError
     from twcreds.store import remove_account
 
     path = _store_path(args.file)
-    removed = remove_account(path, args.name)
+    try:
+        removed = remove_account(path, args.name)
+    except CredentialsNotFoundError:
+        if args.file:
+            msg = f"{path}: no such file; check the path given to --file"
+        else:
+            msg = (
+                f"the user store {path} does not exist yet (`twcreds authorize` and"
+                " `twcreds add` create it); to remove from another accounts file, name it"
+                " with --file PATH"
+            )
+        raise CommandError(msg) from None
     user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
     _out(f"Removed {removed.label}{user} from {path}.")
     return EXIT_OK

@@ -1,8 +1,10 @@
 """Ready, correctly signed Twython clients from credentials.
 
 Clients are `twython.Twython` instances in OAuth 1.0a user context (Twython's OAuth 2
-``access_token`` is never set), with a timeout on every call, sent to ``api_base`` —
-Twitter by default, or an offline `twcreds.testing.FakeTwitter`.
+``access_token`` is never set), with a timeout (per connect and per read) on every call,
+sent to ``api_base`` — Twitter by default, or an offline `twcreds.testing.FakeTwitter`.
+They survive `pickle` and `copy.deepcopy`, timeout and ``api_base`` included, so they can
+be handed to a process pool.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ def make_client(
     Args:
         credentials: the account whose four values sign every request.
         api_base: where calls go; default ``TWCREDS_API_BASE``, else Twitter.
-        timeout: seconds per connect and per read, for every call the client makes.
+        timeout: seconds per connect and per read, for every call the client makes (not a
+            deadline for a whole call: a server that keeps sending slowly can take longer).
 
     Returns:
         A `twython.Twython` in OAuth 1.0a user context; use it as a context manager, or
-        call its ``close()``, to release its connections.
+        call its ``close()``, to release its connections. It can be pickled and
+        deep-copied; the copy keeps the timeout and ``api_base``.
 
     Raises:
         CredentialsError: ``api_base`` (or ``TWCREDS_API_BASE``) is not an http(s) URL.
@@ -71,6 +75,15 @@ def load_client(
 ) -> Twython:
     """Load one account (see `load_account`) and build its client.
 
+    Args:
+        source: a credentials file; None follows the default chain.
+        account: which account, by screen name or index (see `load_account`).
+        format: the source's format; None takes it from the name or the content.
+        prefix: the variables' prefix, for the environment and ``.env`` files.
+        api_base: where calls go; default ``TWCREDS_API_BASE``, else Twitter.
+        timeout: seconds per connect and per read, for every call the client makes (not a
+            deadline for a whole call).
+
     Raises:
         CredentialsNotFoundError: nothing at the source or along the default chain.
         CredentialsError: malformed credentials, several accounts and no choice, or a
@@ -99,6 +112,15 @@ def load_clients(
     broken entry fails before the first post. Each client is built when its step comes and
     its connections are closed when the loop moves on, so memory stays flat however many
     accounts there are.
+
+    Args:
+        source: a credentials file; None follows the default chain.
+        format: the source's format; None takes it from the name or the content.
+        prefix: the variables' prefix, for the environment and ``.env`` files.
+        api_base: where every client's calls go; default ``TWCREDS_API_BASE``, else
+            Twitter.
+        timeout: seconds per connect and per read, for every call of every client (not a
+            deadline for a whole call).
 
     Raises:
         CredentialsNotFoundError: nothing at the source or along the default chain.

@@ -19,6 +19,7 @@ wrong, and how to fix it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 __all__ = [
@@ -110,3 +111,17 @@ class TwitterConnectionError(TwcredsError, ConnectionError):
 
 class InsecurePermissionsWarning(UserWarning):
     """A credentials file can be read or written by users other than its owner."""
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text from outside (a server's answer, a file name) made safe to show on a terminal.
+
+    Control characters are written as Python escapes (``\\x1b``, ``\\n``, ``\\u202e``), as
+    OpenSSH and git neutralise remote text: an answer cannot clear the screen, ring the bell,
+    move the cursor, or forge a line of output.
+    """
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -70,7 +70,7 @@ def _required(value: object) -> str:
     # below: the same test (printable, no space, not too long), only without the messages.
     if type(value) is str:
         clean = value.strip(_STRIP)
-        if clean and len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and " " not in clean:
+        if clean and len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and _plain(clean):
             return clean
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
@@ -94,7 +94,18 @@ def _required(value: object) -> str:
         raise PydanticCustomError(
             "inner_whitespace", "contains a space, line break or control character"
         )
+    if not _plain(value):
+        raise PydanticCustomError("shell_variable", "contains '$', '{' or '}'")
     return value
+
+
+def _plain(value: str) -> bool:
+    """No space, and none of ``$ { }``: no credential Twitter issues holds them.
+
+    They are what a ``.env`` line written for a shell holds (``KEY=${TWITTER_KEY}``), which
+    twcreds reads as those very characters: refused here, not answered by a bare 401 later.
+    """
+    return " " not in value and "$" not in value and "{" not in value and "}" not in value
 
 
 def _optional(value: object) -> str | None:
@@ -104,7 +115,7 @@ def _optional(value: object) -> str | None:
         clean = value.strip(_STRIP)
         if not clean:
             return None
-        if len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and " " not in clean:
+        if len(clean) <= MAX_VALUE_LENGTH and clean.isprintable() and _plain(clean):
             return clean
     if isinstance(value, str) and not value.strip(_STRIP):
         return None
@@ -487,6 +498,12 @@ def describe_error(
         return (
             f"{shown} contains a space, line break or control character inside the value;"
             " copy it again from the developer portal"
+        )
+    if kind == "shell_variable":
+        return (
+            f"{shown} contains '$', '{{' or '}}', as a shell variable does; twcreds reads"
+            " values as written and expands no variable: write the value itself, or export"
+            " the variable in your shell and let twcreds read it from the environment"
         )
     if kind == "user_id_mismatch":
         return (

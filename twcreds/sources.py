@@ -19,7 +19,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
+from twcreds.errors import (
+    CredentialsError,
+    CredentialsNotFoundError,
+    InsecurePermissionsWarning,
+    printable,
+)
 from twcreds.formats import (
     FORMATS,
     Format,
@@ -89,7 +94,7 @@ def read_bytes(path: Path) -> bytes:
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        msg = f"{path}: no such file; check the path, or set TWCREDS_FILE to your credentials file"
+        msg = f"{path}: no such file; check the path"
         raise CredentialsNotFoundError(msg) from None
     except PermissionError:
         msg = f"{path}: permission denied; make it readable by you: `chmod 600 {path}`"
@@ -408,9 +413,9 @@ def select_account(
                 return accounts[choice]
             except KeyError:
                 pass
-            if re.fullmatch(r"-?\d+", choice):
-                return _by_index(accounts, int(choice), label, names, "TWCREDS_ACCOUNT")
-            wanted = choice.removeprefix("@")
+            if _INDEX.fullmatch(choice):
+                return _by_index(accounts, choice, label, names, "TWCREDS_ACCOUNT")
+            wanted = _shown(choice.removeprefix("@"))
             msg = (
                 f"TWCREDS_ACCOUNT names @{wanted}, which is not in {label} (accounts: {names});"
                 " set it to one of those, or to an index"
@@ -432,16 +437,37 @@ def select_account(
         return accounts[account]
     except KeyError:
         wanted = account.strip().removeprefix("@")
-        hint = f"; to pick by position, pass account={wanted} (an int)" if wanted.isdigit() else ""
-        msg = f"{label} has no account @{wanted} (accounts: {names}){hint}"
+        hint = ""
+        if _INDEX.fullmatch(wanted) and len(wanted) < 20:
+            hint = f"; to pick by position, pass account={wanted} (an int)"
+        msg = f"{label} has no account @{_shown(wanted)} (accounts: {names}){hint}"
         raise CredentialsError(msg) from None
 
 
-def _by_index(accounts: AccountList, index: int, label: str, names: str, what: str) -> Account:
+# An index is ASCII digits: str.isdigit() and \d also take the Arabic-Indic digits and "²".
+_INDEX = re.compile(r"-?[0-9]+")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A name given by the user, for a message: control characters escaped, cut if long."""
+    return printable(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _by_index(
+    accounts: AccountList, index: int | str, label: str, names: str, what: str
+) -> Account:
+    """The account at ``index``; a str is ASCII digits, of any length."""
+    # int() and str() of thousands of digits raise ValueError (CPython's digit limit): no
+    # list is that long, so a number of more than 18 digits is out of range, unconverted.
+    if isinstance(index, str):
+        shown = index if len(index) <= 18 else f"a {len(index):,}-digit number"
+        index = int(index) if len(index) <= 18 else len(accounts)
+    else:
+        shown = str(index) if abs(index) < 10**18 else "a huge number"
     if -len(accounts) <= index < len(accounts):
         return accounts[index]
     msg = (
-        f"{what}={index} is out of range: {label} holds {len(accounts)} accounts ({names});"
+        f"{what}={shown} is out of range: {label} holds {len(accounts)} accounts ({names});"
         f" use 0 to {len(accounts) - 1} or a screen name"
     )
     raise CredentialsError(msg)
