@@ -134,7 +134,6 @@ def test_whitespace_or_control_inside_a_value_is_an_error(field: str, inner: str
     assert "copy it again" in str(caught.value)
 
 
-
 @pytest.mark.parametrize("written", ["${KEY}", "$KEY", "{KEY}", "abc$def", "abc}"])
 @pytest.mark.parametrize("field", [*REQUIRED, "screen_name"])
 def test_a_shell_variable_is_refused_with_the_hint_that_nothing_is_expanded(
@@ -147,6 +146,7 @@ def test_a_shell_variable_is_refused_with_the_hint_that_nothing_is_expanded(
     assert "expands no variable" in message
     assert "export the variable" in message
     assert CANARY not in message
+
 
 NON_STRINGS = [
     (5, "int"),

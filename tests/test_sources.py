@@ -422,7 +422,6 @@ def test_env_file(tmp_path: Path, name: str) -> None:
     assert not any(var.startswith("TWITTER_") for var in os.environ)
 
 
-
 def test_env_values_written_for_a_shell_are_refused_not_sent(tmp_path: Path) -> None:
     text = env_text().replace("CONSUMER_KEY=ck", "CONSUMER_KEY=${KEY}")
     path = write_private(tmp_path / ".env", text)
@@ -431,6 +430,7 @@ def test_env_values_written_for_a_shell_are_refused_not_sent(tmp_path: Path) -> 
     assert str(caught.value).startswith(
         f"{path}:1: TWITTER_CONSUMER_KEY contains '$', '{{' or '}}', as a shell variable does;"
     )
+
 
 def test_env_file_with_several_prefixes(tmp_path: Path) -> None:
     path = write_private(tmp_path / ".env", env_text("BOT1_", 1) + env_text("BOT2_", 2))
@@ -778,7 +778,6 @@ def test_unknown_twcreds_account(
         load_account(two_named)
 
 
-
 @pytest.mark.parametrize(
     ("choice", "expected"),
     [
@@ -810,6 +809,7 @@ def test_a_long_name_is_cut_in_the_message(two_named: Path) -> None:
         load_account(two_named, account="9" * 5000)
     assert f"has no account @{'9' * 40}... (accounts:" in str(caught.value)
     assert "pass account=" not in str(caught.value)
+
 
 def test_several_accounts_and_no_choice(two_named: Path) -> None:
     with pytest.raises(CredentialsError) as caught:
