@@ -122,8 +122,7 @@ def read_bytes(path: Path) -> bytes:
             raise CredentialsError(msg)
         if os.name == "posix" and info.st_mode & 0o077:
             _warn_insecure(path)
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(MAX_FILE_SIZE + 1)
+        data = _read_to_end(fd, info.st_size)
     except OSError as exc:
         msg = f"{path}: cannot read it ({exc.strerror or type(exc).__name__})"
         raise CredentialsError(msg) from None
@@ -133,6 +132,27 @@ def read_bytes(path: Path) -> bytes:
         msg = f"{path}: larger than the {MAX_FILE_SIZE:,}-byte limit for a credentials file"
         raise CredentialsError(msg)
     return data
+
+
+def _read_to_end(fd: int, size: int) -> bytes:
+    """The file's bytes, at most one past `MAX_FILE_SIZE`, in a buffer of its own size.
+
+    ``size + 1`` bytes are asked for first: a file that has grown since it was measured
+    fills them, and only then is more read, in steps that double, until the end or one
+    byte past the limit. (Asking for the limit at once would reserve 16 MiB per read.)
+    """
+    chunks: list[bytes] = []
+    total = 0
+    want = size + 1
+    while total <= MAX_FILE_SIZE:
+        want = min(want, MAX_FILE_SIZE + 1 - total)
+        chunk = os.read(fd, want)
+        chunks.append(chunk)
+        total += len(chunk)
+        if len(chunk) < want:  # a regular file reads short only at its end
+            break
+        want = max(total, 64 * 1024)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _warn_insecure(path: Path) -> None:
