@@ -890,6 +890,8 @@ def _check_all(
     import queue
     import threading
 
+    from twcreds._twython import shared_connections
+
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     done: queue.SimpleQueue[tuple[int, tuple[str, str]]] = queue.SimpleQueue()
     for index in range(len(accounts)):
@@ -897,12 +899,15 @@ def _check_all(
     stop = threading.Event()
 
     def work() -> None:
-        while not stop.is_set():
-            try:
-                index = todo.get_nowait()
-            except queue.Empty:
-                return
-            done.put((index, _check_one(accounts[index], api_base, timeout)))
+        # One kept-alive connection per worker, not one per account; each account still
+        # signs its own requests.
+        with shared_connections():
+            while not stop.is_set():
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                done.put((index, _check_one(accounts[index], api_base, timeout)))
 
     for _ in range(min(workers, len(accounts))):
         threading.Thread(target=work, name="twcreds-check", daemon=True).start()
