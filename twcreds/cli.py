@@ -806,9 +806,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from twcreds._twython import resolve_api_base
+    from twcreds.sources import load_accounts
 
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
-    _, accounts = _read(args)
+    _check_format_needs_source(args, args.source)
+    # Not _read: check needs no record's place, so a large file takes the fast path.
+    accounts = load_accounts(args.source, format=args.format, prefix=args.prefix)
     total = len(accounts)
     ellipsis = _ellipsis(sys.stdout)
     labels = [
