@@ -333,6 +333,19 @@ UNUSUAL = {
     "app and accounts": '{"app": {"consumer_key": "k", "consumer_secret": "s"},'
     ' "accounts": [{"access_token": "t", "access_token_secret": "ts"}]}',
     "empty list": "[]",
+    # What JSON refuses and a lenient parser might take: never the fast path's.
+    "form feed as space": '[\x0c{"consumer_key": "k", "consumer_secret": "s",'
+    ' "access_token": "t", "access_token_secret": "ts"}]',
+    "trailing comma": '[{"consumer_key": "k", "consumer_secret": "s", "access_token": "t",'
+    ' "access_token_secret": "ts"},]',
+    "comment": '[{"consumer_key": "k", "consumer_secret": "s", "access_token": "t",'
+    ' "access_token_secret": "ts"}] // bots',
+    "raw tab in a value": '[{"consumer_key": "k\tx", "consumer_secret": "s",'
+    ' "access_token": "t", "access_token_secret": "ts"}]',
+    "unknown escape": '[{"consumer_key": "k\\qx", "consumer_secret": "s",'
+    ' "access_token": "t", "access_token_secret": "ts"}]',
+    "lone surrogate escape": '[{"consumer_key": "k\\ud800", "consumer_secret": "s",'
+    ' "access_token": "t", "access_token_secret": "ts"}]',
     "non-ascii value": '[{"consumer_key": "k\u00e9", "consumer_secret": "s",'
     ' "access_token": "t", "access_token_secret": "ts"}]',
 }
