@@ -32,6 +32,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError
 from twcreds.formats import Format, decode, dump_accounts, format_from_name, read_json
@@ -431,8 +432,7 @@ def refresh_stored(
                 " back (`twcreds add`) or authorize again (`twcreds authorize --oauth2`)"
             )
             raise CredentialsError(msg)
-        stored = accounts[index]
-        assert isinstance(stored, OAuth2Account)  # noqa: S101 - _find_stored only finds these
+        stored = cast(OAuth2Account, accounts[index])  # _find_stored finds only these
         if not needed(stored):
             return stored
         renewed = exchange(stored)

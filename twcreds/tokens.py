@@ -253,6 +253,11 @@ class Refresher:
         self._renew(lambda stored: True)
         return self.account
 
+    def renew_if(self, needed: Callable[[OAuth2Account], bool]) -> OAuth2Account:
+        """Renew if ``needed`` says so of the newest account (the stored one, with a store)."""
+        self._renew(needed)
+        return self.account
+
     def _renew(self, needed: Callable[[OAuth2Account], bool]) -> None:
         with self._lock:
             before = self.account
