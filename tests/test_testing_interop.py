@@ -235,35 +235,46 @@ _NODE_SCRIPT = textwrap.dedent(
 )
 
 
+#: Where `.ci/run` installs twitter-api-v2 (ignored by git): `npm install --prefix .ci/node`.
+NODE_PREFIX = Path(__file__).resolve().parents[1] / ".ci" / "node"
+
+
 @pytest.fixture(scope="module")
 def twitter_api_v2(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where ``require("twitter-api-v2")`` works, installed from the npm cache only."""
+    """A folder where ``require("twitter-api-v2")`` works.
+
+    `.ci/run` installs the package into ``.ci/node``; failing that, it is installed from the
+    local npm cache only (no network), and the test is skipped when it is not there either.
+    """
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("twitter-api-v2 test: node and npm are not installed")
     folder = tmp_path_factory.mktemp("node")
-    done = subprocess.run(
-        [
-            npm,
-            "install",
-            "--offline",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(folder),
-            "twitter-api-v2@1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        said = [line for line in done.stderr.splitlines() if "log of this run" not in line]
-        pytest.skip(
-            "twitter-api-v2 test: not in the npm cache (`npm cache add twitter-api-v2@1` "
-            "puts it there); npm said: " + " / ".join(said[:2])
+    if (NODE_PREFIX / "node_modules" / "twitter-api-v2").is_dir():
+        (folder / "node_modules").symlink_to(NODE_PREFIX / "node_modules")
+    else:
+        done = subprocess.run(
+            [
+                npm,
+                "install",
+                "--offline",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(folder),
+                "twitter-api-v2@1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
+        if done.returncode != 0:
+            said = [line for line in done.stderr.splitlines() if "log of this run" not in line]
+            pytest.skip(
+                "twitter-api-v2 test: not in .ci/node (`.ci/run` installs it there) nor in "
+                "the npm cache; npm said: " + " / ".join(said[:2])
+            )
     (folder / "client.js").write_text(_NODE_SCRIPT, encoding="utf-8")
     return folder
 

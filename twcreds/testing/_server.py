@@ -427,7 +427,8 @@ class FakeTwitter:
     def revoke(self, credentials: Account | str) -> None:
         """Revoke an access token (as "Revoke access" does) or a pending request token.
 
-        Requests signed with it then get 401 with code 89.
+        Requests signed with it then get 401: code 89 from the OAuth endpoints and v1.1,
+        X's one 401 problem from v2 (the record's ``reason`` says ``"revoked token"``).
 
         Args:
             credentials: An account, or an access or request token.
