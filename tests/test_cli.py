@@ -572,7 +572,8 @@ def test_check_reports_every_account_in_order_and_fails(
         ["3", "@bob", "ok"],
         ["4", "@oldname", "ok"],
     ]
-    assert "(code 89)" in lines[0]
+    # v2 names no cause (401 "Unauthorized", no code): the hint names each.
+    assert "Twitter answered 401: Unauthorized" in lines[0]
     assert "authorize the account again" in lines[0]
     assert re.search(r"until \d\d:\d\d:\d\d UTC \(in 1[45] min \d+ s\)", lines[2])
     assert lines[3].endswith(f"@bob (user id {world.accounts[1].user_id})")
@@ -705,7 +706,7 @@ def test_check_names_unnamed_accounts_by_index_and_masked_token(
     assert first.split()[:4] == ["0", "token", tokens[0], "ok"]
     assert first.endswith(f"@alice (user id {world.accounts[0].user_id})")
     assert second.split()[:4] == ["1", "token", tokens[1], "rejected"]
-    assert second.split("rejected", 1)[1].strip().startswith("Twitter answered 401 (code 89)")
+    assert second.split("rejected", 1)[1].strip().startswith("Twitter answered 401: Unauthorized")
     assert "unnamed" not in out
     assert "verify" not in out
     assert summary == "1 of 2 accounts ok; 1 rejected."

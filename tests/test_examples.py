@@ -81,7 +81,7 @@ def test_post_from_all_reports_a_failure_and_carries_on(
     assert "@revoked: FAILED" in done.stderr
     assert "2 posted, 1 failed" in done.stdout
     rejected = [r for r in fake_twitter.requests if not r.verified]
-    assert [r.error_code for r in rejected] == [89]
+    assert [(r.status, r.reason) for r in rejected] == [(401, "revoked token")]
     for secret in _secrets(accounts):
         assert secret not in done.stdout + done.stderr
 

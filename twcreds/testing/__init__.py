@@ -13,6 +13,11 @@ answers like Twitter: the PIN flow, ``GET /2/users/me``, ``POST /2/tweets``,
         ...
         assert fake.tweets[0].text == "hello"
 
+Published test vectors can be registered as they are (``create_app(consumer_key=...,
+consumer_secret=...)``, ``issue_token(app, name, access_token=..., access_token_secret=...)``),
+and ``FakeTwitter(public_url="https://api.x.com")`` checks signatures made for the URL
+clients address rather than for the fake's own.
+
 With pytest, ``pytest_plugins = ["twcreds.testing"]`` in your top-level conftest.py gives
 the ``fake_twitter`` fixture (a started server, stopped after the test). pytest is not
 required otherwise. From a shell, ``python -m twcreds.testing`` serves one with a ready

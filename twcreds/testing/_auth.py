@@ -4,7 +4,11 @@
 may act as, in the order Twitter checks: the scheme (a bearer token is refused on these
 endpoints), the parameters, the app, the clock, the token, the signature, then the nonce.
 User-context API calls also count against the token's rate limit here. A refusal is raised
-as :class:`~._exchange.Reject` carrying the answer to send.
+as :class:`~._exchange.Reject` carrying the answer to send, in the shape of the API asked:
+the OAuth endpoints and v1.1 name the cause with Twitter's code (``{"errors": [{"code": 89,
+...}]}``); v2 answers every authentication failure with the same 401 problem, as X does
+(``{"title": "Unauthorized", "detail": "Unauthorized", ...}``), and only the record's
+``reason`` tells them apart.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from twcreds.testing._exchange import (
+    Answer,
     Context,
     Incoming,
     Reject,
@@ -41,6 +46,7 @@ __all__ = [
     "MSG_89",
     "MSG_215",
     "UNLIMITED",
+    "Api",
     "Auth",
     "Authenticator",
     "Expect",
@@ -57,6 +63,25 @@ MSG_215 = "Bad Authentication data."
 #: The token a request must be signed with: none needed (``request_token``; an access
 #: token is still checked when sent), a request token, or an access token.
 Expect = Literal["none", "request", "access"]
+#: Which API a request is for, and so the shape of its refusals.
+Api = Literal["oauth", "v1.1", "v2"]
+#: More digits than any timestamp within reach of a clock has, leading zeros aside: such a
+#: timestamp is out of bounds, without turning it into a number (which Python refuses past
+#: 4,300 digits, and cannot compare with a float past about 300).
+_TIMESTAMP_DIGITS = 15
+
+
+class _Refused(Exception):
+    """An authentication failure, before it is given the shape of the API asked."""
+
+    def __init__(self, status: int, code: int, message: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.message, self.reason = status, code, message, reason
+
+    def answer(self, api: Api) -> Answer:
+        if api == "v2":
+            return problem(401, "Unauthorized", "Unauthorized", self.reason)
+        return v1_error(self.status, self.code, self.message, self.reason)
 
 
 @dataclass(frozen=True)
@@ -94,17 +119,26 @@ class Authenticator:
         self._registry = registry
         self._settings = settings
 
-    def authenticate(self, req: Incoming, ctx: Context, *, expect: Expect) -> Auth:
+    def authenticate(
+        self, req: Incoming, ctx: Context, *, expect: Expect, api: Api = "oauth"
+    ) -> Auth:
         """Check a request's OAuth 1.0a credentials, filling ``ctx`` in as they are known.
 
         Raises:
-            Reject: With Twitter's answer (codes 32, 89, 135 or 215, or a v2 problem).
+            Reject: With Twitter's answer: for the OAuth endpoints and v1.1, codes 32, 89,
+                135 or 215; for v2, a 401 problem (or 403 for an app-only bearer token).
         """
-        _refuse_bearer(req)
-        signed = _parse(req)
+        try:
+            return self._authenticate(req, ctx, expect, api)
+        except _Refused as refused:
+            raise Reject(refused.answer(api)) from None
+
+    def _authenticate(self, req: Incoming, ctx: Context, expect: Expect, api: Api) -> Auth:
+        _refuse_bearer(req, api)
+        signed = self._parse(req)
         ctx.consumer_key = signed.consumer_key
         app = self._app(signed)
-        self._check_timestamp(signed)
+        timestamp = self._check_timestamp(signed)
         if expect == "request":
             auth, token_secret = self._request_token(signed, app)
         elif expect == "access" or signed.token is not None:
@@ -112,8 +146,8 @@ class Authenticator:
         else:
             auth, token_secret = Auth(signed.consumer_key, app, signed), None
         if not verify_hmac_sha1(signed, app.secret, token_secret):
-            raise Reject(v1_error(401, 32, MSG_32, "bad signature"))
-        self._check_nonce(signed)
+            raise _Refused(401, 32, MSG_32, "bad signature")
+        self._check_nonce(signed, timestamp)
         ctx.verified = True
         if auth.access is not None:
             user = self._registry.user(auth.access.user_id)
@@ -134,7 +168,7 @@ class Authenticator:
         Raises:
             Reject: Authentication failed, or the window's limit is used up (429).
         """
-        auth = self.authenticate(req, ctx, expect="access")
+        auth = self.authenticate(req, ctx, expect="access", api=api)
         assert auth.access is not None
         assert auth.access_token is not None
         count, reset = self._registry.count_request(auth.access_token)
@@ -153,57 +187,77 @@ class Authenticator:
 
     # --- the checks, in order ---------------------------------------------------------------
 
+    def _parse(self, req: Incoming) -> SignedRequest:
+        try:
+            return parse_signed_request(
+                method=req.method,
+                host=req.host,
+                path=req.path,
+                query=req.query,
+                authorization=req.authorization,
+                content_type=req.content_type,
+                body=req.body,
+                public_url=self._settings.public_url,
+            )
+        except MalformedOAuth as exc:
+            raise _Refused(400, 215, MSG_215, exc.reason) from None
+
     def _app(self, signed: SignedRequest) -> AppState:
         app = self._registry.app(signed.consumer_key)
         if app is None:
-            raise Reject(v1_error(401, 32, MSG_32, "unknown consumer key"))
+            raise _Refused(401, 32, MSG_32, "unknown consumer key")
         if signed.signature_method.upper() != "HMAC-SHA1":
-            raise Reject(v1_error(401, 32, MSG_32, "unsupported signature method"))
+            raise _Refused(401, 32, MSG_32, "unsupported signature method")
         if signed.version not in (None, "1.0"):
-            raise Reject(v1_error(401, 32, MSG_32, "unsupported oauth_version"))
+            raise _Refused(401, 32, MSG_32, "unsupported oauth_version")
         return app
 
-    def _check_timestamp(self, signed: SignedRequest) -> None:
+    def _check_timestamp(self, signed: SignedRequest) -> int:
+        """The timestamp's value, once it is known to be within the window."""
         if not DIGITS.fullmatch(signed.timestamp):
-            raise Reject(v1_error(401, 32, MSG_32, "malformed timestamp"))
+            raise _Refused(401, 32, MSG_32, "malformed timestamp")
+        digits = signed.timestamp.lstrip("0") or "0"
         now = time.time() + self._settings.clock_skew
-        if abs(int(signed.timestamp) - now) > self._settings.timestamp_window:
-            raise Reject(v1_error(401, 135, MSG_135, "timestamp out of bounds"))
+        if (
+            len(digits) > _TIMESTAMP_DIGITS
+            or abs(int(digits) - now) > self._settings.timestamp_window
+        ):
+            raise _Refused(401, 135, MSG_135, "timestamp out of bounds")
+        return int(digits)
 
     def _request_token(self, signed: SignedRequest, app: AppState) -> tuple[Auth, str]:
         pending = self._registry.request_token(signed.token or "")
         if pending is None or pending.consumer_key != signed.consumer_key:
-            raise Reject(v1_error(401, 89, MSG_89, "unknown or used request token"))
+            raise _Refused(401, 89, MSG_89, "unknown or used request token")
         auth = Auth(signed.consumer_key, app, signed, request_token=signed.token, pending=pending)
         return auth, pending.secret
 
     def _access_token(self, signed: SignedRequest, app: AppState) -> tuple[Auth, str]:
         if signed.token is None:
-            raise Reject(v1_error(400, 215, MSG_215, "missing oauth_token"))
+            raise _Refused(400, 215, MSG_215, "missing oauth_token")
         access = self._registry.access_token(signed.token)
         if access is None:
             revoked = self._registry.was_revoked(signed.token)
-            reason = "revoked token" if revoked else "unknown token"
-            raise Reject(v1_error(401, 89, MSG_89, reason))
+            raise _Refused(401, 89, MSG_89, "revoked token" if revoked else "unknown token")
         if access.consumer_key != signed.consumer_key:
-            raise Reject(v1_error(401, 89, MSG_89, "token of another app"))
+            raise _Refused(401, 89, MSG_89, "token of another app")
         auth = Auth(signed.consumer_key, app, signed, access_token=signed.token, access=access)
         return auth, access.secret
 
-    def _check_nonce(self, signed: SignedRequest) -> None:
+    def _check_nonce(self, signed: SignedRequest, timestamp: int) -> None:
         # Past this moment the timestamp check refuses the request anyway.
         settings = self._settings
-        expiry = int(signed.timestamp) - settings.clock_skew + settings.timestamp_window + 1
-        key = (signed.consumer_key, signed.nonce, signed.timestamp)
+        expiry = timestamp - settings.clock_skew + settings.timestamp_window + 1
+        key = (signed.consumer_key, signed.nonce, str(timestamp))
         if not self._registry.use_nonce(key, expiry):
-            raise Reject(v1_error(401, 32, MSG_32, "replayed nonce"))
+            raise _Refused(401, 32, MSG_32, "replayed nonce")
 
 
-def _refuse_bearer(req: Incoming) -> None:
+def _refuse_bearer(req: Incoming, api: Api) -> None:
     # An app-only bearer token is not accepted on any endpoint this fake serves.
     if not (req.authorization and req.authorization.lower().startswith("bearer ")):
         return
-    if req.path.startswith("/2/"):
+    if api == "v2":
         raise Reject(
             problem(
                 403,
@@ -215,19 +269,4 @@ def _refuse_bearer(req: Incoming) -> None:
                 type="https://api.twitter.com/2/problems/unsupported-authentication",
             )
         )
-    raise Reject(v1_error(401, 89, MSG_89, "bearer token"))
-
-
-def _parse(req: Incoming) -> SignedRequest:
-    try:
-        return parse_signed_request(
-            method=req.method,
-            host=req.host,
-            path=req.path,
-            query=req.query,
-            authorization=req.authorization,
-            content_type=req.content_type,
-            body=req.body,
-        )
-    except MalformedOAuth as exc:
-        raise Reject(v1_error(400, 215, MSG_215, exc.reason)) from None
+    raise _Refused(401, 89, MSG_89, "bearer token")

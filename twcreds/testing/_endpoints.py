@@ -234,6 +234,9 @@ class Endpoints:
             payload: Any = json.loads(req.body)
         except ValueError:
             return invalid_request("Request body is not JSON.", "not JSON")
+        except RecursionError:
+            # Nested deeper than the parser goes: no tweet is shaped like that.
+            return invalid_request("Request body is nested too deeply.", "JSON nested too deeply")
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text.strip():
             return invalid_request("Tweet text is empty or missing.", "empty text")

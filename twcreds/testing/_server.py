@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from twcreds.models import Account, App
 from twcreds.testing._endpoints import Endpoints
@@ -30,6 +32,35 @@ from twcreds.testing._registry import Permissions, Registry
 __all__ = ["FakeTwitter", "Permissions"]
 
 logger = logging.getLogger("twcreds.testing")
+
+
+def _checked_public_url(value: str) -> str:
+    """A ``public_url``, checked, without its trailing ``/``.
+
+    Raises:
+        ValueError: It is not an ``http(s)://host[:port][/path]`` URL.
+    """
+    msg = (
+        f"public_url must be an http:// or https:// URL with a host and, optionally, a "
+        f"port and a path, such as 'https://api.x.com'; not {value!r}"
+    )
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(msg)
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(msg) from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or "?" in value
+        or "#" in value
+    ):
+        raise ValueError(msg)
+    return value.rstrip("/")
 
 
 class _Service:
@@ -57,6 +88,10 @@ class _Service:
         self._record(incoming, ctx, answer)
         # Read after answering: a test may change the latency while the server runs.
         return Reply(answer, wait=self._settings.latency)
+
+    def now(self) -> float:
+        """The fake's clock: this machine's, plus the ``clock_skew`` set now."""
+        return time.time() + self._settings.clock_skew
 
     def _record(self, incoming: Incoming, ctx: Context, answer: Answer) -> None:
         self._registry.add_record(ctx.record(incoming.method, incoming.path, answer))
@@ -87,6 +122,11 @@ class FakeTwitter:
             post_tweet(client, "hello")
             assert fake.tweets[0].text == "hello"
 
+    Refusals come in the shape of their API, as on Twitter: the OAuth and v1.1 endpoints
+    name the cause with Twitter's code (32, 89, 135, 215); v2 answers every authentication
+    failure with one 401 problem (``{"title": "Unauthorized", "type": "about:blank",
+    "status": 401, "detail": "Unauthorized"}``), and :attr:`requests` records the cause.
+
     Every registry method is thread-safe. The options below are also plain attributes that
     can be changed while the server runs.
 
@@ -100,14 +140,21 @@ class FakeTwitter:
         confirm_callback: When False, ``request_token`` answers
             ``oauth_callback_confirmed=false`` (what trips Twython's bug #552).
         clock_skew: Seconds the fake's clock runs ahead of this machine's (negative: behind),
-            to provoke code 135 without touching the client.
+            to provoke code 135 without touching the client. The ``Date`` header of every
+            answer follows the fake's clock.
         timestamp_window: How far, in seconds, ``oauth_timestamp`` may be from the fake's
             clock (Twitter: 300).
         reject_duplicates: Refuse a tweet whose text equals one the same account still has
             (403, as X does).
+        public_url: The base URL clients address, when it is not :attr:`url`: behind a TLS
+            terminator (``https://twitter.internal``), or to check a request signed for
+            Twitter itself (``https://api.x.com``, as in X's documented examples). Signatures
+            are checked against this URL followed by the request's path; None (the
+            default) checks them against ``http://`` and the ``Host`` header sent.
 
     Raises:
-        ValueError: A negative latency or window, or a rate limit below 1.
+        ValueError: A negative latency or window, a rate limit below 1, or a
+            ``public_url`` that is not an ``http(s)://host[:port][/path]`` URL.
     """
 
     def __init__(
@@ -121,6 +168,7 @@ class FakeTwitter:
         clock_skew: float = 0.0,
         timestamp_window: float = 300.0,
         reject_duplicates: bool = True,
+        public_url: str | None = None,
     ) -> None:
         if latency < 0 or timestamp_window < 0:
             msg = "latency and timestamp_window must not be negative"
@@ -135,6 +183,8 @@ class FakeTwitter:
         self.clock_skew = clock_skew
         self.timestamp_window = timestamp_window
         self.reject_duplicates = reject_duplicates
+        self._public_url: str | None = None
+        self.public_url = public_url
         self._port = port
         self._lock = threading.Lock()  # guards _server: start() and stop() may race
         self._server: Server | None = None
@@ -216,6 +266,21 @@ class FakeTwitter:
             raise RuntimeError(msg)
         return f"http://127.0.0.1:{self._port}"
 
+    @property
+    def public_url(self) -> str | None:
+        """The base URL signatures are checked against, without a trailing ``/``; None for
+        ``http://`` and the ``Host`` header. It can be changed while the server runs.
+
+        Raises:
+            ValueError: (on assignment) The value is not an ``http(s)://host[:port][/path]``
+                URL.
+        """
+        return self._public_url
+
+    @public_url.setter
+    def public_url(self, value: str | None) -> None:
+        self._public_url = None if value is None else _checked_public_url(value)
+
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<FakeTwitter {where} {self._registry.summary()}>"
@@ -223,21 +288,30 @@ class FakeTwitter:
     # --- registry ---------------------------------------------------------------------------
 
     def create_app(
-        self, name: str = "twcreds-test-app", *, permissions: Permissions = "read-write"
+        self,
+        name: str = "twcreds-test-app",
+        *,
+        permissions: Permissions = "read-write",
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
     ) -> App:
         """Register an app, as the developer portal does, with fresh random credentials.
 
         Args:
             name: The app's name, shown on the authorize page.
             permissions: ``"read-write"`` (posting allowed) or ``"read"``.
+            consumer_key: A fixed consumer key (a published test vector's, say) instead
+                of a random one: 1 to 200 visible ASCII characters.
+            consumer_secret: A fixed consumer secret, likewise.
 
         Returns:
-            The app's consumer key (25 characters) and consumer secret (50 characters).
+            The app's consumer key (25 characters unless given) and consumer secret (50).
 
         Raises:
-            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``.
+            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``, a given
+                value is malformed, or the consumer key is already registered.
         """
-        return self._registry.create_app(name, permissions)
+        return self._registry.create_app(name, permissions, consumer_key, consumer_secret)
 
     def set_app_permissions(self, app: App | Account, permissions: Permissions) -> None:
         """Change an app's access level, as in the portal's "User authentication settings".
@@ -255,40 +329,69 @@ class FakeTwitter:
         """
         self._registry.set_app_permissions(app.consumer_key, permissions)
 
-    def create_user(self, screen_name: str, *, name: str | None = None) -> str:
+    def create_user(
+        self, screen_name: str, *, name: str | None = None, user_id: str | None = None
+    ) -> str:
         """Register a Twitter account, or find the existing one with that screen name.
 
         Args:
             screen_name: 1 to 15 letters, digits or underscores; a leading ``@`` is dropped.
                 Screen names are unique regardless of case.
             name: The display name; defaults to the screen name.
+            user_id: A fixed user id (digits, no leading zero) for a new account; random
+                when None. Given for an existing account, it must be that account's.
 
         Returns:
             The user id (digits, as a string).
 
         Raises:
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or the user id is not a valid one, the account
+                exists with another user id, or the user id is another account's.
         """
-        return self._registry.create_user(screen_name, name)
+        return self._registry.create_user(screen_name, name, user_id)
 
-    def issue_token(self, app: App | Account, screen_name: str) -> Account:
+    def issue_token(
+        self,
+        app: App | Account,
+        screen_name: str,
+        *,
+        user_id: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+    ) -> Account:
         """Issue an access token for an account, like the portal's "Create my access token".
 
         Creates the account when needed. The token carries the app's current permissions.
+        Fixed values (a published test vector's, say) replace the random ones; nothing is
+        registered unless all of them are valid.
 
         Args:
             app: The app (or any account of it).
             screen_name: The account the token acts for.
+            user_id: The account's user id, for a new account (see :meth:`create_user`).
+                When None, a token of the form ``<digits>-...`` gives it its digits.
+            access_token: A fixed access token: 1 to 200 visible ASCII characters, never
+                issued before by this fake; when it starts with ``<digits>-``, the digits
+                must be the account's user id, as on Twitter.
+            access_token_secret: A fixed access token secret, likewise.
 
         Returns:
-            The complete account: the app's consumer pair, a fresh access token
-            (``<user_id>-<random>``) and secret, the screen name and the user id.
+            The complete account: the app's consumer pair, the access token (by default a
+            fresh ``<user_id>-<random>``) and secret, the screen name and the user id.
 
         Raises:
             KeyError: The app is unknown to this fake.
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or a given value is not a valid one, the access
+                token is already registered (live or revoked), or the user id contradicts
+                the account or the token.
         """
-        return self._registry.issue_token(app.consumer_key, screen_name)
+        return self._registry.issue_token(
+            app.consumer_key,
+            screen_name,
+            user_id=user_id,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+        )
 
     def approve(self, oauth_token: str, screen_name: str, *, pin: str | None = None) -> str:
         """Do what clicking "Authorize app" does for a pending request token.
@@ -324,7 +427,8 @@ class FakeTwitter:
     def revoke(self, credentials: Account | str) -> None:
         """Revoke an access token (as "Revoke access" does) or a pending request token.
 
-        Requests signed with it then get 401 with code 89.
+        Requests signed with it then get 401: code 89 from the OAuth endpoints and v1.1,
+        X's one 401 problem from v2 (the record's ``reason`` says ``"revoked token"``).
 
         Args:
             credentials: An account, or an access or request token.
