@@ -525,6 +525,7 @@ def test_load_clients_yields_one_fresh_client_per_step(tmp_path: Path) -> None:
         # The previous step's client is gone: nothing in the loop holds it any more.
         assert all(ref() is None for ref in seen)
         assert client.oauth_token == account.access_token
+        assert isinstance(account, Account)
         assert oauth_values(client)[2:4] == (
             account.access_token,
             account.access_token_secret.get_secret_value(),
