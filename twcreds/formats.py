@@ -496,7 +496,8 @@ def _env_parsed(
     # Unknown variables are kept as spelling hints, with the kind they sit beside.
     unknown = {var for var in values if var not in oauth1 and var not in oauth2}
     chosen = own2 | shared | (set() if own1 else unknown)
-    record = _oauth2_record(label, {v: values[v] for v in values if v in chosen}, places, oauth2)
+    chosen_values = {var: values[var] for var in values if var in chosen}
+    record = _oauth2_record(label, chosen_values, places, oauth2, prefix)
     parsed = Parsed(label, [])
     if own1:
         rest = {var: value for var, value in values.items() if var not in own2}
@@ -507,13 +508,18 @@ def _env_parsed(
 
 
 def _oauth2_record(
-    label: str, values: Mapping[str, str], places: Mapping[str, str], oauth2: Mapping[str, str]
+    label: str,
+    values: Mapping[str, str],
+    places: Mapping[str, str],
+    oauth2: Mapping[str, str],
+    prefix: str,
 ) -> Record:
     data: dict[str, str] = {}
     names: dict[str, str] = {}
     where: dict[str, str] = {}
     for var, value in values.items():
-        key = oauth2.get(var) or var.lower()
+        # An unknown name is kept without the prefix (and OAUTH2_), for spelling hints.
+        key = oauth2.get(var) or var[len(prefix) :].lower().removeprefix("oauth2_")
         data[key] = value
         names[key] = var
         where[key] = places[var]

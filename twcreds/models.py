@@ -668,7 +668,15 @@ _WHAT = {
 }
 
 
-def _fix(field: str, verb: str) -> str:
+#: What differs for an OAuth 2.0 record.
+_WHAT_OAUTH2 = {
+    "access_token": "the account's OAuth 2.0 access token, from `twcreds authorize --oauth2`",
+}
+
+
+def _fix(field: str, verb: str, record: object = None) -> str:
+    if is_oauth2_record(record) and field in _WHAT_OAUTH2:
+        return f"{verb} {_WHAT_OAUTH2[field]}"
     if field in _WHAT:
         return f"{verb} {_WHAT[field]}"
     # The rest are the pending flows', which only a new authorization can mend.
@@ -735,16 +743,16 @@ def describe_error(
     shown = names.get(key) or names.get(field) or ".".join(path)
     if kind == "missing":
         hint = did_you_mean(record, field, names) if isinstance(record, Mapping) else None
-        return f"{shown} is missing; " + (hint or _fix(field, "add it:"))
+        return f"{shown} is missing; " + (hint or _fix(field, "add it:", record))
     if kind == "empty":
-        return f"{shown} is empty; " + _fix(field, "fill in")
+        return f"{shown} is empty; " + _fix(field, "fill in", record)
     if kind == "not_a_string":
         return f"{shown} {error.get('msg', 'must be a string')}; write the value as a string"
     if kind == "too_long":
         length = error.get("msg", "is too long").removeprefix("is ")
         return (
             f"{shown} is {length}, longer than any Twitter credential"
-            f" ({MAX_VALUE_LENGTH:,} at most); " + _fix(field, "copy in just")
+            f" ({MAX_VALUE_LENGTH:,} at most); " + _fix(field, "copy in just", record)
         )
     if kind == "inner_whitespace":
         return (

@@ -530,9 +530,14 @@ def _find_same(accounts: list[AnyAccount], new: AnyAccount, shown: str) -> int |
 
 def _find_named(accounts: list[AnyAccount], name: str) -> int | None:
     wanted = name.strip().removeprefix("@").casefold()
-    for index, account in enumerate(accounts):
-        if account.screen_name is not None and account.screen_name.casefold() == wanted:
-            return index
+    named = [
+        index
+        for index, account in enumerate(accounts)
+        if account.screen_name is not None and account.screen_name.casefold() == wanted
+    ]
+    if named:
+        # Both kinds may hold one name: AccountList's lookup says which, and how to choose.
+        return accounts.index(AccountList.model_construct(accounts)[name])
     if wanted.isdigit():
         for index, account in enumerate(accounts):
             if account.user_id == wanted:
