@@ -19,7 +19,6 @@ from tests.conftest import CANARY, write_private
 from twcreds import (
     POSTING_SCOPES,
     Account,
-    AccountList,
     CredentialsError,
     OAuth2Account,
     OAuth2App,
@@ -280,7 +279,7 @@ def test_dump_and_load_an_oauth2_account(tmp_path: Path, format: str) -> None:
 
 
 def test_a_lines_file_cannot_hold_an_oauth2_account() -> None:
-    with pytest.raises(CredentialsError, match="not an OAuth 2.0 account; write json or env"):
+    with pytest.raises(CredentialsError, match=r"not an OAuth 2\.0 account; write json or env"):
         dump_accounts(OAuth2Account(**oauth2_fields()), "lines")
 
 
@@ -290,7 +289,7 @@ def test_the_apps_of_each_kind_load_apart(tmp_path: Path, monkeypatch: pytest.Mo
     assert load_oauth2_app(both).client_id == oauth2_fields()["client_id"]
     client = write_private(tmp_path / "client.json", '{"client_id": "abc", "client_secret": "s"}')
     assert load_oauth2_app(client) == OAuth2App(client_id="abc", client_secret="s")
-    with pytest.raises(CredentialsError, match="holds no the app's OAuth 2.0|holds no"):
+    with pytest.raises(CredentialsError, match=r"holds no app OAuth 2\.0 client_id"):
         load_oauth2_app(write_private(tmp_path / "o1.json", json.dumps(oauth1_fields())))
     monkeypatch.setenv("TWITTER_CLIENT_ID", "fromenv")
     assert load_oauth2_app() == OAuth2App(client_id="fromenv")

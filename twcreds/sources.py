@@ -579,7 +579,7 @@ def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TW
         CredentialsError: no consumer values, or accounts of different apps.
     """
     parsed = read_source(source, format=format, prefix=prefix)
-    return _only_app(parsed, App, "the app's consumer key and secret")
+    return _only_app(parsed, App, "consumer key and secret")
 
 
 def load_oauth2_app(
@@ -607,7 +607,7 @@ def load_oauth2_app(
         parsed = from_env
     else:
         parsed = read_source(source, format=format, prefix=prefix)
-    return _only_app(parsed, OAuth2App, "the app's OAuth 2.0 client_id (and client_secret)")
+    return _only_app(parsed, OAuth2App, "OAuth 2.0 client_id (and client_secret)")
 
 
 def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
@@ -616,14 +616,14 @@ def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
     apps = [app for app in (validate_app(record) for record in records) if isinstance(app, kind)]
     if not apps:
         if not records:
-            msg = f"{parsed.label}: no app or accounts in it; add {what}"
+            msg = f"{parsed.label}: no app or accounts in it; add the app's {what}"
         else:
-            msg = f"{parsed.label}: holds no {what}; add them, or name the right file"
+            msg = f"{parsed.label}: holds no app {what}; add them, or name the right file"
         raise CredentialsError(msg)
     if any(app != apps[0] for app in apps):
         msg = (
             f"{parsed.label}: its accounts belong to different apps;"
-            f" keep {what} in a file of their own"
+            f" keep the app's {what} in a file of their own"
         )
         raise CredentialsError(msg)
     return apps[0]
