@@ -1,8 +1,11 @@
 """Request authentication: from an incoming request to an identity, or to Twitter's refusal.
 
 :mod:`._oauth` parses and verifies OAuth 1.0a signatures; this module decides what a request
-may act as, in the order Twitter checks: the scheme (a bearer token is refused on these
-endpoints), the parameters, the app, the clock, the token, the signature, then the nonce.
+may act as, in the order Twitter checks: the scheme, the parameters, the app, the clock, the
+token, the signature, then the nonce. On v2, an OAuth 2.0 user token (``Authorization:
+Bearer``) is the other way in: :mod:`._oauth2` checks it is live and holds the endpoint's
+scopes (401 when expired, revoked or unknown; 403 for a missing scope). An OAuth 1.0a access
+token sent as a bearer token (the classic mistake) gets X's 403 for app-only authentication.
 User-context API calls also count against the token's rate limit here. A refusal is raised
 as :class:`~._exchange.Reject` carrying the answer to send, in the shape of the API asked:
 the OAuth endpoints and v1.1 name the cause with Twitter's code (``{"errors": [{"code": 89,
@@ -32,6 +35,7 @@ from twcreds.testing._oauth import (
     parse_signed_request,
     verify_hmac_sha1,
 )
+from twcreds.testing._oauth2 import OAuth2Server
 from twcreds.testing._registry import (
     DIGITS,
     AccessToken,
@@ -49,6 +53,7 @@ __all__ = [
     "Api",
     "Auth",
     "Authenticator",
+    "Caller",
     "Expect",
 ]
 
@@ -107,17 +112,77 @@ class Auth:
     pending: RequestToken | None = None
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who a v2 call acts for.
+
+    Attributes:
+        app_id: The app: its consumer key (OAuth 1.0a) or its client id (OAuth 2.0).
+        user: The account.
+    """
+
+    app_id: str
+    user: User
+
+
 class Authenticator:
     """Authenticates requests against a registry, with the fake's live settings.
 
     Args:
         registry: The apps, users and tokens to check against.
         settings: The clock skew, timestamp window and rate limit, read on every request.
+        oauth2: What checks OAuth 2.0 bearer tokens.
     """
 
-    def __init__(self, registry: Registry, settings: Settings) -> None:
+    def __init__(self, registry: Registry, settings: Settings, oauth2: OAuth2Server) -> None:
         self._registry = registry
         self._settings = settings
+        self._oauth2 = oauth2
+
+    def v2_caller(
+        self, req: Incoming, ctx: Context, *, scopes: tuple[str, ...], write: bool = False
+    ) -> Caller:
+        """Authenticate a v2 call, by OAuth 1.0a or an OAuth 2.0 user token.
+
+        Args:
+            req: The request.
+            ctx: Filled in as the caller is known.
+            scopes: The OAuth 2.0 scopes the endpoint needs.
+            write: The endpoint writes: an OAuth 1.0a token must be read-write.
+
+        Raises:
+            Reject: 401 (authentication failed), 403 (a missing scope, a read-only token,
+                an app-only or OAuth 1.0a token sent as a bearer token), or 429.
+        """
+        if _is_bearer(req):
+            return self._bearer_caller(req, ctx, scopes)
+        auth, user = self.user_context(req, ctx, "v2")
+        assert auth.access is not None
+        if write and auth.access.permissions != "read-write":
+            raise Reject(_v2_read_only())
+        return Caller(auth.consumer_key, user)
+
+    def _bearer_caller(self, req: Incoming, ctx: Context, scopes: tuple[str, ...]) -> Caller:
+        assert req.authorization is not None
+        token = req.authorization.split(None, 1)[1].strip() if " " in req.authorization else ""
+        if self._registry.access_token(token) is not None:
+            _refuse_bearer(req, "v2")
+        checked = self._oauth2.check_bearer(req.authorization, scopes)
+        if checked.status == 401:
+            raise Reject(problem(401, "Unauthorized", "Unauthorized", checked.reason or ""))
+        if checked.status != 200:
+            raise Reject(problem(403, "Forbidden", "Forbidden", checked.reason or ""))
+        assert checked.client_id is not None
+        assert checked.user_id is not None
+        user = self._registry.user(checked.user_id)
+        ctx.verified = True
+        ctx.consumer_key, ctx.screen_name, ctx.user_id = (
+            checked.client_id,
+            user.screen_name,
+            user.user_id,
+        )
+        self._count(ctx, token, "v2")
+        return Caller(checked.client_id, user)
 
     def authenticate(
         self, req: Incoming, ctx: Context, *, expect: Expect, api: Api = "oauth"
@@ -171,7 +236,16 @@ class Authenticator:
         auth = self.authenticate(req, ctx, expect="access", api=api)
         assert auth.access is not None
         assert auth.access_token is not None
-        count, reset = self._registry.count_request(auth.access_token)
+        self._count(ctx, auth.access_token, api)
+        return auth, self._registry.user(auth.access.user_id)
+
+    def _count(self, ctx: Context, token: str, api: Literal["v2", "v1.1"]) -> None:
+        """Count a call against the token's window; its headers go into ``ctx``.
+
+        Raises:
+            Reject: The window's limit is used up (429).
+        """
+        count, reset = self._registry.count_request(token)
         rate_limit = self._settings.rate_limit
         limit = rate_limit if rate_limit is not None else UNLIMITED
         ctx.rate_headers = {
@@ -183,7 +257,6 @@ class Authenticator:
             if api == "v2":
                 raise Reject(problem(429, "Too Many Requests", "Too Many Requests", "rate limited"))
             raise Reject(v1_error(429, 88, "Rate limit exceeded", "rate limited"))
-        return auth, self._registry.user(auth.access.user_id)
 
     # --- the checks, in order ---------------------------------------------------------------
 
@@ -253,9 +326,25 @@ class Authenticator:
             raise _Refused(401, 32, MSG_32, "replayed nonce")
 
 
+def _is_bearer(req: Incoming) -> bool:
+    return bool(req.authorization and req.authorization.lower().startswith("bearer "))
+
+
+def _v2_read_only() -> Answer:
+    return problem(
+        403,
+        "Forbidden",
+        "Your client app is not configured with the appropriate oauth1 app permissions "
+        "for this endpoint.",
+        "read-only app",
+        type="https://api.twitter.com/2/problems/oauth1-permissions",
+    )
+
+
 def _refuse_bearer(req: Incoming, api: Api) -> None:
-    # An app-only bearer token is not accepted on any endpoint this fake serves.
-    if not (req.authorization and req.authorization.lower().startswith("bearer ")):
+    # OAuth 2.0 user tokens are checked apart (v2_caller); any other bearer token is
+    # refused as app-only authentication, on the OAuth endpoints and v1.1 as on v2.
+    if not _is_bearer(req):
         return
     if api == "v2":
         raise Reject(

@@ -27,7 +27,11 @@ __all__ = [
     "RATE_LIMIT_WINDOW",
     "AccessToken",
     "AppState",
+    "AuthCode",
+    "BearerGrant",
+    "OAuth2Client",
     "Permissions",
+    "RefreshGrant",
     "Registry",
     "RequestToken",
     "User",
@@ -136,6 +140,53 @@ class RequestToken:
     denied: bool = False
 
 
+@dataclass(frozen=True)
+class OAuth2Client:
+    """An app's OAuth 2.0 client (its client id is its key in the registry).
+
+    Attributes:
+        name: The app's name, shown on the authorize page.
+        secret: The client secret; None for a public client.
+        redirect_uris: The callback URIs registered for the app; None for any absolute URI.
+    """
+
+    name: str
+    secret: str | None = field(repr=False)
+    redirect_uris: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class AuthCode:
+    """An authorization code, from approval until it is exchanged or expires."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    challenge: str = field(repr=False)
+    challenge_method: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class BearerGrant:
+    """A live OAuth 2.0 access token (the token itself is its key in the registry)."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """A live refresh token: single use, as X's are."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+
+
 @dataclass
 class _Window:
     reset: int
@@ -159,13 +210,20 @@ class Registry:
         self._windows: dict[str, _Window] = {}
         self._tweets: dict[str, TweetRecord] = {}
         self._records: list[RequestRecord] = []
+        self._oauth2_clients: dict[str, OAuth2Client] = {}
+        self._codes: dict[str, AuthCode] = {}
+        self._bearers: dict[str, BearerGrant] = {}
+        self._refresh: dict[str, RefreshGrant] = {}
+        self._oauth2_dead: set[str] = set()  # revoked access tokens, spent refresh tokens
+        self.oauth2_refreshes = 0
         self._next_tweet_id = 1_800_000_000_000_000_000 + secrets.randbelow(10**17)
 
     def summary(self) -> str:
         """How much the registry holds, for a ``repr()``."""
         with self.lock:
             return (
-                f"apps={len(self._apps)} users={len(self._users)} "
+                f"apps={len(self._apps)} oauth2_apps={len(self._oauth2_clients)} "
+                f"users={len(self._users)} "
                 f"tweets={len(self._tweets)} requests={len(self._records)}"
             )
 
@@ -463,6 +521,85 @@ class Registry:
             user = self._users[pending.user_id]
             access, secret = self._issue_access_token(pending.consumer_key, app, user.user_id)
             return access, secret, user
+
+    # --- OAuth 2.0 ---------------------------------------------------------------------------
+
+    def create_oauth2_client(
+        self, name: str, confidential: bool, redirect_uris: tuple[str, ...] | None
+    ) -> tuple[str, str | None]:
+        """Register an OAuth 2.0 client.
+
+        Returns:
+            Its client id (34 characters) and, for a confidential client, its secret (50).
+        """
+        secret = random_string(50) if confidential else None
+        with self.lock:
+            client_id = random_string(34)
+            while client_id in self._oauth2_clients:
+                client_id = random_string(34)
+            self._oauth2_clients[client_id] = OAuth2Client(name, secret, redirect_uris)
+        return client_id, secret
+
+    def oauth2_client(self, client_id: str) -> OAuth2Client | None:
+        """The OAuth 2.0 client with that id, if any."""
+        with self.lock:
+            return self._oauth2_clients.get(client_id)
+
+    def save_code(self, code: str, grant: AuthCode) -> None:
+        """Keep an authorization code until it is exchanged."""
+        with self.lock:
+            self._codes[code] = grant
+
+    def code(self, code: str) -> AuthCode | None:
+        """The authorization code with that value, unless it was exchanged."""
+        with self.lock:
+            return self._codes.get(code)
+
+    def drop_code(self, code: str) -> None:
+        """Forget an authorization code: it was exchanged."""
+        with self.lock:
+            self._codes.pop(code, None)
+
+    def save_oauth2_tokens(
+        self, access_token: str, refresh_token: str | None, grant: BearerGrant
+    ) -> None:
+        """Keep a new access token and, if any, its refresh token."""
+        with self.lock:
+            self._bearers[access_token] = grant
+            if refresh_token is not None:
+                self._refresh[refresh_token] = RefreshGrant(
+                    grant.client_id, grant.user_id, grant.scopes
+                )
+
+    def bearer(self, token: str) -> BearerGrant | None:
+        """The access token with that value, expired or not, unless it was revoked."""
+        with self.lock:
+            return self._bearers.get(token)
+
+    def oauth2_token_was_live(self, token: str) -> bool:
+        """True when that OAuth 2.0 token existed and was revoked or, if a refresh token, spent."""
+        with self.lock:
+            return token in self._oauth2_dead
+
+    def refresh_grant(self, token: str) -> RefreshGrant | None:
+        """The live refresh token with that value, if any."""
+        with self.lock:
+            return self._refresh.get(token)
+
+    def spend_refresh_token(self, token: str) -> None:
+        """Retire a refresh token that was just used, and count the refresh."""
+        with self.lock:
+            if self._refresh.pop(token, None) is not None:
+                self._oauth2_dead.add(token)
+                self.oauth2_refreshes += 1
+
+    def revoke_oauth2_token(self, token: str) -> bool:
+        """Revoke an OAuth 2.0 access or refresh token; False when it is not a live one."""
+        with self.lock:
+            if self._bearers.pop(token, None) is None and self._refresh.pop(token, None) is None:
+                return False
+            self._oauth2_dead.add(token)
+            return True
 
     # --- nonces and rate limits -------------------------------------------------------------
 

@@ -6,6 +6,8 @@
 - :mod:`._registry`: the state (apps, users, tokens, nonces, rate windows, tweets, records)
   behind one lock;
 - :mod:`._auth` (on :mod:`._oauth`): who a request acts as, or why it is refused;
+- :mod:`._oauth2`: OAuth 2.0 as X runs it (authorize, token, revoke, bearer checks), on
+  oauthlib's server side;
 - :mod:`._endpoints`: the routes and each endpoint's answers, in the shapes of
   :mod:`._exchange`.
 
@@ -19,13 +21,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
+# Until the OAuth 2.0 models land in twcreds.models, where this line will point then.
+from twcreds._oauth2_models import POSTING_SCOPES, OAuth2Account, OAuth2App
 from twcreds.models import Account, App
 from twcreds.testing._endpoints import Endpoints
 from twcreds.testing._exchange import TEXT, Answer, Context, Incoming, Settings
 from twcreds.testing._http import FaultQueue, Reply, Server
+from twcreds.testing._oauth2 import SCOPES, OAuth2Refusal, RedirectedError
 from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
 from twcreds.testing._registry import Permissions, Registry
 
@@ -61,6 +70,21 @@ def _checked_public_url(value: str) -> str:
     ):
         raise ValueError(msg)
     return value.rstrip("/")
+
+
+def _checked_redirect_uri(value: object) -> str:
+    """A redirect URI to register, checked.
+
+    Raises:
+        ValueError: It is not an absolute ``http(s)://`` URI without a fragment.
+    """
+    msg = f"a redirect URI is an absolute http:// or https:// URI without '#'; not {value!r}"
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(msg)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "#" in value:
+        raise ValueError(msg)
+    return value
 
 
 class _Service:
@@ -192,6 +216,7 @@ class FakeTwitter:
         self._faults = FaultQueue()
         # The parts read the options above from this object on every request.
         endpoints = Endpoints(self._registry, settings=self)
+        self._oauth2 = endpoints.oauth2
         self._service = _Service(self._registry, self._faults, endpoints, settings=self)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -424,20 +449,181 @@ class FakeTwitter:
         """
         self._registry.deny(oauth_token)
 
-    def revoke(self, credentials: Account | str) -> None:
+    def revoke(self, credentials: Account | OAuth2Account | str) -> None:
         """Revoke an access token (as "Revoke access" does) or a pending request token.
 
         Requests signed with it then get 401: code 89 from the OAuth endpoints and v1.1,
         X's one 401 problem from v2 (the record's ``reason`` says ``"revoked token"``).
+        An OAuth 2.0 account loses its access token and its refresh token; an OAuth 2.0
+        token given as a string is revoked alone.
 
         Args:
-            credentials: An account, or an access or request token.
+            credentials: An account (OAuth 1.0a or 2.0), or an access, refresh or request
+                token.
 
         Raises:
-            KeyError: The token is unknown to this fake.
+            KeyError: The token is unknown to this fake (or, for an OAuth 2.0 account,
+                neither of its tokens is live).
         """
+        if isinstance(credentials, OAuth2Account):
+            tokens = [credentials.access_token, credentials.refresh_token]
+            revoked = [
+                self._registry.revoke_oauth2_token(token.get_secret_value())
+                for token in tokens
+                if token is not None
+            ]
+            if not any(revoked):
+                msg = "neither token of that OAuth 2.0 account is live on this FakeTwitter"
+                raise KeyError(msg)
+            return
         token = credentials if isinstance(credentials, str) else credentials.access_token
-        self._registry.revoke(token)
+        if not self._registry.revoke_oauth2_token(token):
+            self._registry.revoke(token)
+
+    # --- OAuth 2.0 --------------------------------------------------------------------------
+
+    def create_oauth2_app(
+        self,
+        name: str = "twcreds-test-app",
+        *,
+        confidential: bool = True,
+        redirect_uris: Sequence[str] | None = None,
+    ) -> OAuth2App:
+        """Register an app's OAuth 2.0 client, as the developer portal's settings do.
+
+        Args:
+            name: The app's name, shown on the authorize page.
+            confidential: True for a confidential client ("Web App, Automated App or
+                Bot": it has a secret and authenticates with HTTP Basic); False for a
+                public client ("Native App": no secret, ``client_id`` in the body).
+            redirect_uris: The callback URIs registered for the app, matched exactly;
+                None accepts any absolute URI, which the token call must repeat exactly.
+
+        Returns:
+            The client id and, for a confidential client, the client secret.
+
+        Raises:
+            ValueError: A redirect URI is not an absolute ``http(s)://`` URI without a
+                fragment, or ``redirect_uris`` is a single string.
+        """
+        uris: tuple[str, ...] | None = None
+        if redirect_uris is not None:
+            if isinstance(redirect_uris, str):
+                msg = "redirect_uris is a list of URIs, such as ['http://127.0.0.1:8976/callback']"
+                raise ValueError(msg)
+            uris = tuple(_checked_redirect_uri(uri) for uri in redirect_uris)
+        client_id, secret = self._registry.create_oauth2_client(name, confidential, uris)
+        return OAuth2App(
+            client_id=client_id, client_secret=SecretStr(secret) if secret is not None else None
+        )
+
+    def approve_oauth2(self, auth_url: str, screen_name: str) -> str:
+        """Do what clicking "Authorize app" on X's OAuth 2.0 consent page does.
+
+        Creates the account when needed, as :meth:`approve` does.
+
+        Args:
+            auth_url: The authorize URL a client built (``.../i/oauth2/authorize?...``);
+                only its query counts, so X's own address works as well as :attr:`url`'s.
+            screen_name: The account that authorizes the app.
+
+        Returns:
+            The URL the browser is sent back to: the redirect URI with ``code`` (valid 30
+            seconds on the fake's clock, single use) and ``state``; or, for a request X
+            refuses with a redirect (``code_challenge_method=plain``, an unknown scope, no
+            ``code_challenge``), with ``error`` and ``error_description`` instead.
+
+        Raises:
+            ValueError: The request cannot be sent back at all (an unknown client, a
+                redirect URI not registered, a missing one), as X shows an error page; or
+                the screen name is not a valid one.
+        """
+        query = urlsplit(auth_url).query
+        try:
+            self._oauth2.authorization(query)
+            user_id = self._registry.create_user(screen_name)
+            return self._oauth2.approve(query, user_id)
+        except OAuth2Refusal as refusal:
+            raise ValueError(f"X would show an error page: {refusal.description}") from None
+        except RedirectedError as redirected:
+            return redirected.location
+
+    def deny_oauth2(self, auth_url: str) -> str:
+        """Do what clicking "Cancel" on X's OAuth 2.0 consent page does.
+
+        Args:
+            auth_url: The authorize URL.
+
+        Returns:
+            The redirect URI with ``error=access_denied`` and the ``state``.
+
+        Raises:
+            ValueError: As :meth:`approve_oauth2`.
+        """
+        query = urlsplit(auth_url).query
+        try:
+            return self._oauth2.deny(query)
+        except OAuth2Refusal as refusal:
+            raise ValueError(f"X would show an error page: {refusal.description}") from None
+        except RedirectedError as redirected:
+            return redirected.location
+
+    def issue_oauth2_token(
+        self,
+        app: OAuth2App | OAuth2Account,
+        screen_name: str,
+        *,
+        scopes: Sequence[str] = POSTING_SCOPES,
+        expires_in: float = 7200,
+    ) -> OAuth2Account:
+        """Issue OAuth 2.0 tokens for an account, as if the PKCE flow had just run.
+
+        Creates the account when needed.
+
+        Args:
+            app: The app's client (or any account of it).
+            screen_name: The account the tokens act for.
+            scopes: The scopes granted; a refresh token comes only with ``offline.access``.
+            expires_in: Seconds the access token lives (X: 7200); 0 or less gives one that
+                has already expired, to make a client refresh.
+
+        Returns:
+            The account: the client's id and secret, the tokens, ``expires_at`` (now plus
+            ``expires_in``, as a client reckons it), the scopes, screen name and user id.
+
+        Raises:
+            KeyError: The client is unknown to this fake.
+            ValueError: A scope X does not know, no scope, or a bad screen name.
+        """
+        client = self._registry.oauth2_client(app.client_id)
+        if client is None:
+            msg = "no OAuth 2.0 client with that client id on this FakeTwitter"
+            raise KeyError(msg)
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        granted = tuple(dict.fromkeys(scopes))
+        unknown = sorted(scope for scope in granted if scope not in SCOPES)
+        if unknown or not granted:
+            msg = f"scopes must be X's, such as {' '.join(POSTING_SCOPES)}; not {unknown or '()'}"
+            raise ValueError(msg)
+        user_id = self._registry.create_user(screen_name)
+        access, refresh, _ = self._oauth2.issue(app.client_id, user_id, granted, expires_in)
+        user = self._registry.user(user_id)
+        return OAuth2Account(
+            client_id=app.client_id,
+            client_secret=SecretStr(client.secret) if client.secret is not None else None,
+            access_token=SecretStr(access),
+            refresh_token=SecretStr(refresh) if refresh is not None else None,
+            expires_at=datetime.now(timezone.utc) + timedelta(seconds=expires_in),
+            scopes=granted,
+            screen_name=user.screen_name,
+            user_id=user.user_id,
+        )
+
+    @property
+    def oauth2_refreshes(self) -> int:
+        """How many refresh grants ``POST /2/oauth2/token`` has served (rotations done)."""
+        return self._registry.oauth2_refreshes
 
     # --- faults and limits ------------------------------------------------------------------
 
