@@ -435,19 +435,46 @@ def refresh_stored(
         stored = cast(OAuth2Account, accounts[index])  # _find_stored finds only these
         if not needed(stored):
             return stored
-        renewed = exchange(stored)
-        # From here to the rename is the one window where a crash loses the new pair (X
-        # has already retired the old refresh token): nothing but the write happens in it.
-        record = parsed.records[index]
         raw = json.loads(text)
-        entry = renewed.model_dump(mode="json", exclude_none=True)
-        if record.position is None:
-            raw = _merged(raw, entry)
-        else:
-            items = raw["accounts"] if record.section == "accounts" else raw
-            items[record.position] = _merged(items[record.position], entry)
-        data = (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        _write(target, data, len(accounts), shown)
+        record = parsed.records[index]
+        try:
+            _remove_stale_temps(target)
+            # Created before the request, so that once X has answered (and retired the old
+            # refresh token) nothing is left but to write, fsync and rename: the one window
+            # where a crash loses the new pair is as short as the write itself.
+            fd, temp = _create_temp(target)
+        except OSError as exc:
+            raise _write_error(shown, exc) from None
+        try:
+            renewed = exchange(stored)
+            entry = renewed.model_dump(mode="json", exclude_none=True)
+            if record.position is None:
+                raw = _merged(raw, entry)
+            else:
+                items = raw["accounts"] if record.section == "accounts" else raw
+                items[record.position] = _merged(items[record.position], entry)
+            data = (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        reason: str | None = None
+        try:
+            _fill_and_rename(fd, temp, target, data)
+        except OSError as exc:
+            reason = _reason(exc)
+        if reason is not None:
+            # X has retired the old refresh token: the new pair must be kept somewhere.
+            rescue = rescue_account(renewed, Path(shown).expanduser())
+            kept = f"it is kept in {rescue} (mode 0600)" if rescue else "it could not be kept"
+            msg = (
+                f"{shown}: {renewed.label}'s refreshed token could not be saved ({reason});"
+                f" {kept}: once the file is writable, `twcreds add` it, or authorize again"
+            )
+            raise CredentialsError(msg)
+        with contextlib.suppress(OSError):
+            _fsync_directory(target.parent)
     return renewed
 
 
@@ -598,6 +625,14 @@ def _write(target: Path, data: bytes, count: int, shown: str) -> None:
 def _replace_atomically(target: Path, data: bytes) -> None:
     """Write ``data`` to a private temporary file beside ``target``, then rename it over."""
     fd, temp = _create_temp(target)
+    _fill_and_rename(fd, temp, target, data)
+
+
+def _fill_and_rename(fd: int, temp: str, target: Path, data: bytes) -> None:
+    """Write ``data`` to the open temporary file, fsync it, close it, rename it over ``target``.
+
+    On any failure the temporary file is closed and removed, and the error raised.
+    """
     try:
         try:
             view = memoryview(data)

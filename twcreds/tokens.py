@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from twcreds.errors import CredentialsError, CredentialsRejectedError, TwitterAPIError, printable
 from twcreds.models import OAuth2Account, OAuth2App
+from twcreds.sources import _caller_stacklevel
 
 if TYPE_CHECKING:
     from twcreds._twython import Answer
@@ -285,13 +286,7 @@ class Refresher:
                     " (`twcreds add`, or save_accounts) and load it from there, or pass"
                     " on_refresh= to keep each new token yourself"
                 )
-                warnings.warn(msg, UserWarning, stacklevel=_outside_stacklevel())
-
-
-def _outside_stacklevel() -> int:
-    from twcreds.sources import _caller_stacklevel
-
-    return _caller_stacklevel()
+                warnings.warn(msg, UserWarning, stacklevel=_caller_stacklevel())
 
 
 def refresh_account(
