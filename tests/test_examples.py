@@ -177,16 +177,19 @@ def test_the_demo_runs_the_whole_journey() -> None:
     lines: list[str] = []
     assert run_demo(lines.append) == 0
     text = "\n".join(lines)
-    assert "@primary_bot: verified, posted tweet" in text
-    assert "@secondary_bot: verified, posted tweet" in text
-    assert "recorded 2 of 2 posts" in text
+    assert text.count("@primary_bot (OAuth 1.0a): verified, posted tweet") == 2
+    assert text.count("@secondary_bot (OAuth 1.0a): verified, posted tweet") == 2
+    assert text.count("@oauth2_bot (OAuth 2.0): verified, posted tweet") == 2
+    assert "refreshed it before posting (1 refresh)" in text
+    assert "the stored one is live" in text
+    assert "recorded 6 of 6 posts" in text
     assert "(mode 0600)" in text
 
 
 def test_the_demo_keeps_its_file_where_asked(tmp_path: Path) -> None:
     assert run_demo(lambda _: None, directory=tmp_path) == 0
     names = [a.screen_name for a in load_accounts(tmp_path / "accounts.json")]
-    assert names == ["primary_bot", "secondary_bot"]
+    assert names == ["primary_bot", "secondary_bot", "oauth2_bot"]
 
 
 @pytest.mark.parametrize(
