@@ -67,6 +67,40 @@ def test_post_from_all_posts_from_every_account(fake_twitter: FakeTwitter, tmp_p
     assert "3 posted, 0 failed" in done.stdout
 
 
+def test_post_every_hour_refreshes_and_keeps_the_live_token(
+    fake_twitter: FakeTwitter, tmp_path: Path
+) -> None:
+    from twcreds import OAuth2Account, refresh_account
+
+    app = fake_twitter.create_oauth2_app()
+    # Due within the 5-minute margin after a second or so: the bot refreshes mid-run.
+    account = fake_twitter.issue_oauth2_token(app, "hourly", expires_in=301.5)
+    save_accounts(tmp_path / "accounts.json", [account])
+
+    done = _run(
+        fake_twitter,
+        "post_every_hour.py",
+        "accounts.json",
+        "--every",
+        "1",
+        "--times",
+        "3",
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert [t.screen_name for t in fake_twitter.tweets] == ["hourly"] * 3
+    assert fake_twitter.oauth2_refreshes == 1
+    assert "3 posted, 0 failed" in done.stdout
+    [stored] = load_accounts(tmp_path / "accounts.json")
+    assert isinstance(stored, OAuth2Account)
+    assert stored.refresh_token != account.refresh_token
+    refresh_account(tmp_path / "accounts.json", "hourly", api_base=fake_twitter.url)
+    for secret in (account.access_token, account.refresh_token, stored.access_token):
+        assert secret is not None
+        assert secret.get_secret_value() not in done.stdout + done.stderr
+
+
 def test_post_from_all_reports_a_failure_and_carries_on(
     fake_twitter: FakeTwitter, tmp_path: Path
 ) -> None:
