@@ -6,9 +6,10 @@ refines, so ``except ValueError`` keeps working around our loaders::
     TwcredsError
     ├── CredentialsError (also ValueError)    malformed or incomplete credentials
     │   └── CredentialsNotFoundError           nothing to load at the source or along the chain
-    ├── AuthorizationError                    the PIN flow failed
+    ├── AuthorizationError                    the PIN or PKCE flow failed
     ├── TwitterAPIError                       Twitter answered with an error: .status, .code, .hint
-    │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials
+    │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials;
+    │   │                                     or a refused OAuth 2.0 refresh (400)
     │   └── RateLimitError                    429: .reset_at, .retry_after
     └── TwitterConnectionError                the network failed or timed out
     InsecurePermissionsWarning (UserWarning)
