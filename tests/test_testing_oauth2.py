@@ -183,6 +183,10 @@ def test_public_client_code_flow_sends_its_client_id_in_the_body(fake: FakeTwitt
         fake.url + "/2/oauth2/token", data=form, auth=(app.client_id, "guess"), timeout=5
     )
     assert forged.status_code == 401
+    assert fake.requests[-1].reason == ("invalid_client: Basic authentication from a public client")
+    unknown = {**form, "client_id": "nobody"}
+    assert requests.post(fake.url + "/2/oauth2/token", data=unknown, timeout=5).status_code == 401
+    assert fake.requests[-1].reason == "invalid_client: unknown client id"
     form["client_id"] = app.client_id
     renewed = requests.post(fake.url + "/2/oauth2/token", data=form, timeout=5)
     assert renewed.status_code == 200, renewed.text

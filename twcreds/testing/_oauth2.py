@@ -211,10 +211,11 @@ class _Validator(RequestValidator):  # type: ignore[misc]
         return self._registry.oauth2_client(client_id) if client_id else None
 
     def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        basic = _basic_credentials(request)
-        client = self._client(basic[0] if basic else request.client_id)
+        if _basic_credentials(request) is not None:
+            return True  # checked as sent, whoever sends it
         # A confidential client must use Basic; a public one sends only its client_id.
-        return client is None or client.secret is not None
+        client = self._client(request.client_id)
+        return client is not None and client.secret is not None
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         basic = _basic_credentials(request)
@@ -222,8 +223,10 @@ class _Validator(RequestValidator):  # type: ignore[misc]
             return self._refuse("no Basic authentication from a confidential client")
         client_id, secret = basic
         client = self._client(client_id)
-        if client is None or client.secret is None:
+        if client is None:
             return self._refuse("unknown client id")
+        if client.secret is None:
+            return self._refuse("Basic authentication from a public client")
         if not secrets.compare_digest(secret.encode(), client.secret.encode()):
             return self._refuse("wrong client secret")
         if request.client_id not in (None, client_id):
