@@ -38,6 +38,7 @@ def test_verify_account_fills_in_who_it_is(fake_twitter: FakeTwitter) -> None:
     assert me.screen_name == "Primary"
     assert me.user_id == fake_twitter.create_user("Primary")
     assert me.access_token == account.access_token
+    assert isinstance(me, Account)
     assert me.consumer_secret == account.consumer_secret
     assert [r.endpoint for r in fake_twitter.requests] == ["GET /2/users/me"]
     assert fake_twitter.requests[0].verified

@@ -31,6 +31,7 @@ from twcreds import (
     CredentialsError,
     CredentialsNotFoundError,
     CredentialsRejectedError,
+    OAuth2Account,
     PendingAuthorization,
     RateLimitError,
     TwcredsError,
@@ -344,7 +345,7 @@ def test_models_never_show_a_secret(sweep: Sweep) -> None:
     sweep.check()
 
 
-def account_list_get(accounts: AccountList, name: str) -> Account:
+def account_list_get(accounts: AccountList, name: str) -> Account | OAuth2Account:
     return accounts[name]
 
 

@@ -166,6 +166,7 @@ def test_authorize_account_runs_the_guides_secondary_account_flow(
     assert process.returncode == 0, err
     assert "authorized @secondary" in out
     [account] = load_accounts(saved)
+    assert isinstance(account, Account)
     assert (account.screen_name, account.consumer_key) == ("secondary", owner.consumer_key)
     [tweet] = fake_twitter.tweets
     assert (tweet.screen_name, tweet.text) == ("secondary", "hello world for the second time")

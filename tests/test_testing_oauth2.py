@@ -21,7 +21,7 @@ from oauthlib.oauth2 import WebApplicationClient  # type: ignore[import-untyped]
 from pydantic import SecretStr
 
 from twcreds import make_client, post_tweet
-from twcreds._oauth2_models import POSTING_SCOPES, OAuth2Account, OAuth2App
+from twcreds.models import POSTING_SCOPES, OAuth2Account, OAuth2App
 from twcreds.testing import FakeTwitter
 
 REDIRECT = "http://127.0.0.1:8976/callback"

@@ -30,7 +30,7 @@ from twcreds.errors import (
     TwitterAPIError,
     printable,
 )
-from twcreds.models import Account
+from twcreds.models import Account, AnyAccount, OAuth2Account
 
 if TYPE_CHECKING:
     from twython import Twython
@@ -283,23 +283,26 @@ def _account_of(client: Twython) -> Account:
 
 
 def verify_account(
-    target: Account | Twython, *, api_base: str | None = None, timeout: float = 30.0
-) -> Account:
-    """Ask Twitter who the credentials belong to (``GET /2/users/me``).
+    target: AnyAccount | Twython, *, api_base: str | None = None, timeout: float = 30.0
+) -> AnyAccount:
+    """Ask X who the credentials belong to (``GET /2/users/me``).
 
     Args:
-        target: an account, or a client built by twcreds.
+        target: an account of either kind, or a client built by twcreds.
         api_base: where to send the call when ``target`` is an account (default
             ``TWCREDS_API_BASE``, else Twitter); a client keeps its own.
         timeout: seconds per connect and per read (not a deadline for the whole call)
             when ``target`` is an account; a client keeps its own.
 
     Returns:
-        The account with ``screen_name`` and ``user_id`` as Twitter reports them.
+        The account with ``screen_name`` and ``user_id`` as X reports them, of the kind
+        given: an `OAuth2Account` for an OAuth 2.0 account or client, with the client's
+        current tokens (renewed, if the call needed a refresh: keep the returned account).
 
     Raises:
-        CredentialsRejectedError: Twitter answered 401 (wrong or revoked values, clock off).
-        RateLimitError: Twitter answered 429; ``reset_at`` and ``retry_after`` are None
+        CredentialsRejectedError: X answered 401 (wrong or revoked values, clock off), or
+            refused an OAuth 2.0 refresh.
+        RateLimitError: X answered 429; ``reset_at`` and ``retry_after`` are None
             when ``x-rate-limit-reset`` is missing, not an integer, or more than two days
             from now (a broken header, not a reason to wait for ever).
         TwitterAPIError: any other error answer, or one that cannot be read (JSON nested
@@ -308,20 +311,27 @@ def verify_account(
         TwitterConnectionError: the network failed or timed out.
         TypeError: ``target`` is neither an account nor a client.
     """
+    from twcreds._twython import OAuth2Client
     from twcreds.clients import make_client
 
-    if isinstance(target, Account):
-        account = target
-        with make_client(account, api_base=api_base, timeout=timeout) as client:
-            data = _users_me(client, account)
+    account: AnyAccount
+    if isinstance(target, Account | OAuth2Account):
+        # A refresh made for this one call is handed back in the result, not warned about.
+        with make_client(target, api_base=api_base, timeout=timeout, on_refresh=_keep) as client:
+            data = _users_me(client, target.label)
+            account = client.tokens.account if isinstance(client, OAuth2Client) else target
     else:
         _require_client(target, "verify_account")
-        account = _account_of(target)
-        data = _users_me(target, account)
+        if isinstance(target, OAuth2Client):
+            data = _users_me(target, target.tokens.account.label)
+            account = target.tokens.account
+        else:
+            account = _account_of(target)
+            data = _users_me(target, account.label)
     fields = account.model_dump(mode="json")
     fields.update(screen_name=data.get("username"), user_id=data.get("id"))
     try:
-        return Account.model_validate(fields)
+        return type(account).model_validate(fields)
     except CredentialsError as exc:
         why = _quoted(str(exc))
     # Raised outside the handler: nothing of the answer rides along as __context__.
@@ -329,8 +339,12 @@ def verify_account(
     raise TwitterAPIError(msg, status=200) from None
 
 
-def _users_me(client: Twython, account: Account) -> dict[str, Any]:
-    what = f"verify {account.label}"
+def _keep(account: OAuth2Account) -> None:
+    """An ``on_refresh`` for a client whose renewed account the caller gets back anyway."""
+
+
+def _users_me(client: Twython, label: str) -> dict[str, Any]:
+    what = f"verify {label}"
     from twcreds._twython import USERS_ME
 
     answer = call(client, what, lambda: client.request(USERS_ME))
@@ -338,6 +352,27 @@ def _users_me(client: Twython, account: Account) -> dict[str, Any]:
     if not isinstance(data, dict) or "id" not in data:
         raise TwitterAPIError(f"{what}: Twitter's answer has no user data", status=200)
     return data
+
+
+def require_scopes(client: Twython, needed: tuple[str, ...], what: str) -> None:
+    """Refuse, before any request, an OAuth 2.0 client whose token lacks ``needed`` scopes.
+
+    Raises:
+        CredentialsError: a scope is missing (only when the account records its scopes).
+    """
+    from twcreds._twython import OAuth2Client
+
+    if not isinstance(client, OAuth2Client):
+        return
+    account = client.tokens.account
+    missing = account.missing_scopes(needed)
+    if missing:
+        msg = (
+            f"{what}: {account.label}'s OAuth 2.0 token lacks the {', '.join(missing)}"
+            f" scope{'s' if len(missing) > 1 else ''}; authorize it again with them:"
+            " `twcreds authorize --oauth2 APP` asks for every scope a posting bot needs"
+        )
+        raise CredentialsError(msg)
 
 
 def post_tweet(client: Twython, text: str) -> dict[str, Any]:
@@ -352,11 +387,14 @@ def post_tweet(client: Twython, text: str) -> dict[str, Any]:
         TwitterAPIError: any other error answer (403 for a read-only token, with its hint),
             or one that cannot be read; what it quotes of the answer is escaped.
         TwitterConnectionError: the network failed or timed out.
+        CredentialsError: an OAuth 2.0 client whose token lacks a posting scope
+            (``tweet.read``, ``tweet.write``, ``users.read``), refused before any request.
         TypeError: ``client`` is not a client (an `Account`, say).
     """
     from twcreds._twython import TWEETS
 
     _require_client(client, "post_tweet")
+    require_scopes(client, ("tweet.read", "tweet.write", "users.read"), "post tweet")
     answer = call(
         client,
         "post tweet",

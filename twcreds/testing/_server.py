@@ -28,9 +28,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-# Until the OAuth 2.0 models land in twcreds.models, where this line will point then.
-from twcreds._oauth2_models import POSTING_SCOPES, OAuth2Account, OAuth2App
-from twcreds.models import Account, App
+from twcreds.models import POSTING_SCOPES, Account, App, OAuth2Account, OAuth2App
 from twcreds.testing._endpoints import Endpoints
 from twcreds.testing._exchange import TEXT, Answer, Context, Incoming, Settings
 from twcreds.testing._http import FaultQueue, Reply, Server
