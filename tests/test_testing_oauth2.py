@@ -31,10 +31,18 @@ UNAUTHORIZED = {
     "status": 401,
     "detail": "Unauthorized",
 }
+#: X's answer to a spent, revoked or unknown refresh token.
 USED_TOKEN = {
     "error": "invalid_request",
     "error_description": "Value passed for the token was invalid.",
 }
+#: X's answer to an expired, used or unknown authorization code.
+BAD_CODE = {
+    "error": "invalid_request",
+    "error_description": "Value passed for the authorization code was invalid.",
+}
+#: X's answer to a user token without the scope an endpoint needs.
+FORBIDDEN = {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
 
 
 @pytest.fixture
@@ -276,9 +284,8 @@ def test_a_code_lives_30_seconds_on_the_fakes_clock(fake: FakeTwitter) -> None:
     code = code_of(fake.approve_oauth2(url, "alice"))
     fake.clock_skew = 31
     answer = token_call(fake, code_form(code, verifier), app)
-    assert answer.status_code == 400
-    assert answer.json()["error"] == "invalid_grant"
-    assert fake.requests[-1].reason == "invalid_grant: expired authorization code"
+    assert (answer.status_code, answer.json()) == (400, BAD_CODE)
+    assert fake.requests[-1].reason == "invalid_request: expired authorization code"
     fake.clock_skew = 29
     assert token_call(fake, code_form(code, verifier), app).status_code == 200
 
@@ -289,9 +296,13 @@ def test_a_code_is_single_use(fake: FakeTwitter) -> None:
     code = code_of(fake.approve_oauth2(url, "alice"))
     assert token_call(fake, code_form(code, verifier), app).status_code == 200
     again = token_call(fake, code_form(code, verifier), app)
-    assert again.status_code == 400
-    assert again.json()["error"] == "invalid_grant"
-    assert fake.requests[-1].reason == "invalid_grant: unknown or used authorization code"
+    assert (again.status_code, again.json()) == (400, BAD_CODE)
+    assert fake.requests[-1].reason == "invalid_request: unknown or used authorization code"
+    other = fake.create_oauth2_app("other")
+    url, verifier = pkce_url(fake, app)
+    code = code_of(fake.approve_oauth2(url, "alice"))
+    assert token_call(fake, code_form(code, verifier), other).json() == BAD_CODE
+    assert fake.requests[-1].reason == "invalid_request: authorization code of another client"
 
 
 def test_scopes_without_offline_access_get_no_refresh_token(fake: FakeTwitter) -> None:
@@ -490,8 +501,7 @@ def test_each_endpoint_wants_its_scopes(fake: FakeTwitter) -> None:
     reader = fake.issue_oauth2_token(app, "alice", scopes=("tweet.read", "users.read"))
     assert me(fake, secret(reader.access_token)).status_code == 200
     refused = tweet(fake, secret(reader.access_token), "not allowed")
-    assert refused.status_code == 403
-    assert refused.json()["title"] == "Forbidden"
+    assert (refused.status_code, refused.json()) == (403, FORBIDDEN)
     assert fake.requests[-1].reason == "missing scope tweet.write"
     blind = fake.issue_oauth2_token(app, "alice", scopes=("tweet.read", "tweet.write"))
     assert me(fake, secret(blind.access_token)).status_code == 403

@@ -8,7 +8,10 @@ up here, each where oauthlib offers a hook:
 - S256 only: a ``pre_auth`` validator refuses ``plain`` (and a missing method, which
   oauthlib would read as ``plain``), as X does.
 - Codes live 30 seconds (:data:`CODE_LIFETIME`), on the fake's clock (``clock_skew``
-  included, so a test can let one expire without sleeping); single use.
+  included, so a test can let one expire without sleeping); single use. An expired, used
+  or unknown code is X's 400 ``invalid_request`` ("Value passed for the authorization
+  code was invalid."), raised from ``validate_code`` (a False there would be
+  ``invalid_grant``).
 - Refresh tokens only with ``offline.access``, and they rotate: oauthlib issues a new one
   on every refresh but never retires the old one, so :meth:`_Validator.save_bearer_token`
   does; a spent, revoked or unknown refresh token is X's 400 ``invalid_request``.
@@ -87,6 +90,7 @@ SCOPES = frozenset(
     }
 )
 _INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - a message
+_INVALID_CODE = "Value passed for the authorization code was invalid."
 # The base oauthlib parses authorize URLs against: only their query counts.
 _AUTHORIZE = "https://x.com/i/oauth2/authorize"
 
@@ -323,14 +327,17 @@ class _Validator(RequestValidator):  # type: ignore[misc]
     ) -> bool:
         grant = self._registry.code(code)
         if grant is None:
-            return self._refuse("unknown or used authorization code")
-        if grant.client_id != client_id:
-            return self._refuse("authorization code of another client")
-        if self._clock() > grant.expires_at:
-            return self._refuse("expired authorization code")
-        request.user_id = grant.user_id
-        request.scopes = list(grant.scopes)
-        return True
+            self.reason = "unknown or used authorization code"
+        elif grant.client_id != client_id:
+            self.reason = "authorization code of another client"
+        elif self._clock() > grant.expires_at:
+            self.reason = "expired authorization code"
+        else:
+            request.user_id = grant.user_id
+            request.scopes = list(grant.scopes)
+            return True
+        # X answers 400 invalid_request here, not RFC 6749's invalid_grant.
+        raise errors.InvalidRequestError(description=_INVALID_CODE, request=request)
 
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         grant = self._registry.code(code)
