@@ -611,3 +611,18 @@ def test_no_secret_reaches_a_log_record_repr_or_record(
         assert value not in seen
     # The fake's server-side oauthlib records are dropped; the fake's own are kept.
     assert "twcreds.testing" in {record.name for record in caplog.records}
+
+
+def test_the_token_endpoint_takes_a_json_body_as_x_does(fake: FakeTwitter) -> None:
+    # twitter-api-v2 sends its token calls as JSON, and X serves them.
+    app = fake.create_oauth2_app()
+    account = fake.issue_oauth2_token(app, "alice")
+    assert account.refresh_token is not None
+    body = {"grant_type": "refresh_token", "refresh_token": secret(account.refresh_token)}
+    auth = (app.client_id, secret(app.client_secret))
+    url = fake.url + "/2/oauth2/token"
+    odd = requests.post(url, json={**body, "client_id": 7}, auth=auth, timeout=5)
+    assert (odd.status_code, odd.json()["error"]) == (400, "invalid_request")
+    renewed = requests.post(url, json={**body, "scope": None}, auth=auth, timeout=5)
+    assert renewed.status_code == 200, renewed.text
+    assert fake.oauth2_refreshes == 1

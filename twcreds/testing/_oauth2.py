@@ -6,7 +6,7 @@ state, which lives in the :class:`~._registry.Registry`. What X does beyond RFC 
 up here, each where oauthlib offers a hook:
 
 - S256 only: a ``pre_auth`` validator refuses ``plain`` (and a missing method, which
-  oauthlib would read as ``plain``), as X does.
+  oauthlib would read as ``plain``), and takes ``s256`` as ``S256``, as X does.
 - Codes live 30 seconds (:data:`CODE_LIFETIME`), on the fake's clock (``clock_skew``
   included, so a test can let one expire without sleeping); single use. An expired, used
   or unknown code is X's 400 ``invalid_request`` ("Value passed for the authorization
@@ -447,11 +447,16 @@ def _basic_credentials(request: Any) -> tuple[str, str] | None:
 
 
 def _s256_only(request: Any) -> dict[str, str]:
-    # oauthlib accepts "plain", and reads a missing method as "plain": X takes S256 only.
-    if request.code_challenge is not None and request.code_challenge_method != "S256":
+    # oauthlib accepts "plain", and reads a missing method as "plain": X takes S256 only,
+    # in any case (twitter-api-v2, the most used Node client, sends "s256").
+    if request.code_challenge is None:
+        return {}
+    method = request.code_challenge_method
+    if not isinstance(method, str) or method.upper() != "S256":
         raise errors.InvalidRequestError(
             description="code_challenge_method must be S256", request=request
         )
+    request.code_challenge_method = "S256"  # the name oauthlib knows
     return {}
 
 
