@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -611,6 +612,9 @@ def test_no_secret_reaches_a_log_record_repr_or_record(
         assert value not in seen
     # The fake's server-side oauthlib records are dropped; the fake's own are kept.
     assert "twcreds.testing" in {record.name for record in caplog.records}
+    # Serving OAuth 2.0 over http:// needed no switch that would weaken every client.
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    assert "AUTHLIB_INSECURE_TRANSPORT" not in os.environ
 
 
 def test_the_token_endpoint_takes_a_json_body_as_x_does(fake: FakeTwitter) -> None:

@@ -35,7 +35,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -163,7 +163,7 @@ class TokenAnswer:
     """The token or revoke endpoint's answer, and what its record says."""
 
     status: int
-    body: bytes
+    body: bytes = field(repr=False)  # it holds the tokens
     headers: dict[str, str]
     reason: str | None
 
