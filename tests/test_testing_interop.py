@@ -235,6 +235,66 @@ _NODE_SCRIPT = textwrap.dedent(
 )
 
 
+# twitter-api-v2's OAuth 2.0 user context: the link (PKCE, "s256"), the code exchange,
+# calls with the bearer token, a refresh (which must rotate) and a revoke. Every call goes
+# to https://api.x.com, handed to the fake by the same agent as above.
+_NODE_OAUTH2_SCRIPT = textwrap.dedent(
+    """
+    const http = require("http");
+    const net = require("net");
+    const { TwitterApi } = require("twitter-api-v2");
+
+    const env = process.env;
+    const agent = new http.Agent();
+    agent.protocol = "https:";
+    agent.createConnection = () => net.connect(Number(env.FAKE_PORT), "127.0.0.1");
+    const settings = { httpAgent: agent };
+    const app = () => new TwitterApi(
+      { clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET || undefined }, settings,
+    );
+    const scope = ["tweet.read", "tweet.write", "users.read", "offline.access"];
+
+    async function main() {
+      if (process.argv[2] === "link") {
+        const link = app().generateOAuth2AuthLink(env.REDIRECT, { scope });
+        return { url: link.url, state: link.state, codeVerifier: link.codeVerifier };
+      }
+      const login = await app().loginWithOAuth2({
+        code: env.CODE, codeVerifier: env.CODE_VERIFIER, redirectUri: env.REDIRECT,
+      });
+      const me = await login.client.v2.me();
+      const renewed = await app().refreshOAuth2Token(login.refreshToken);
+      let reuse = null;
+      try {
+        await app().refreshOAuth2Token(login.refreshToken);
+      } catch (error) {
+        reuse = { code: error.code, data: error.data };
+      }
+      const tweet = await renewed.client.v2.tweet("hello from twitter-api-v2 over OAuth 2.0");
+      await app().revokeOAuth2Token(renewed.accessToken, "access_token");
+      let revoked = null;
+      try {
+        await renewed.client.v2.me();
+      } catch (error) {
+        revoked = { code: error.code, data: error.data };
+      }
+      return {
+        scope: login.scope, expiresIn: login.expiresIn, me: me.data, tweet: tweet.data,
+        rotated: renewed.refreshToken !== login.refreshToken, reuse, revoked,
+      };
+    }
+
+    main().then(
+      (result) => console.log(JSON.stringify(result)),
+      (error) => {
+        console.error(String(error), JSON.stringify(error.data || null));
+        process.exit(1);
+      },
+    );
+    """
+)
+
+
 #: Where `.ci/run` installs twitter-api-v2 (ignored by git): `npm install --prefix .ci/node`.
 NODE_PREFIX = Path(__file__).resolve().parents[1] / ".ci" / "node"
 
@@ -276,12 +336,13 @@ def twitter_api_v2(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "the npm cache; npm said: " + " / ".join(said[:2])
             )
     (folder / "client.js").write_text(_NODE_SCRIPT, encoding="utf-8")
+    (folder / "oauth2.js").write_text(_NODE_OAUTH2_SCRIPT, encoding="utf-8")
     return folder
 
 
-def _node(folder: Path, mode: str, env: dict[str, str]) -> Any:
+def _node(folder: Path, mode: str, env: dict[str, str], script: str = "client.js") -> Any:
     done = subprocess.run(
-        ["node", str(folder / "client.js"), mode],
+        ["node", str(folder / script), mode],
         cwd=folder,
         env={"PATH": os.environ.get("PATH", ""), **env},
         capture_output=True,
@@ -321,6 +382,46 @@ def test_twitter_api_v2_pin_login_reads_me_and_posts(twitter_api_v2: Path) -> No
             ("POST /oauth/access_token", 200, True),
             ("GET /2/users/me", 200, True),
             ("POST /2/tweets", 201, True),
+        ]
+
+
+@pytest.mark.parametrize("confidential", [True, False], ids=["confidential", "public"])
+def test_twitter_api_v2_oauth2_login_refresh_and_revoke(
+    twitter_api_v2: Path, confidential: bool
+) -> None:
+    redirect_uri = "http://127.0.0.1:8976/callback"
+    with FakeTwitter() as fake:
+        app = fake.create_oauth2_app(confidential=confidential, redirect_uris=[redirect_uri])
+        env = {"FAKE_PORT": str(fake.port), "CLIENT_ID": app.client_id, "REDIRECT": redirect_uri}
+        if app.client_secret is not None:
+            env["CLIENT_SECRET"] = secret(app.client_secret)
+        link = _node(twitter_api_v2, "link", env, "oauth2.js")
+        assert "code_challenge_method=s256" in link["url"]
+        redirect = fake.approve_oauth2(link["url"], "nodebot")
+        query = dict(pair.split("=", 1) for pair in redirect.split("?", 1)[1].split("&"))
+        assert query["state"] == link["state"]
+        env.update(CODE=query["code"], CODE_VERIFIER=link["codeVerifier"])
+        done = _node(twitter_api_v2, "login", env, "oauth2.js")
+        user_id = fake.create_user("nodebot")
+        assert done["me"] == {"id": user_id, "name": "nodebot", "username": "nodebot"}
+        assert done["scope"] == ["tweet.read", "tweet.write", "users.read", "offline.access"]
+        assert done["expiresIn"] == 7200
+        assert done["rotated"] is True
+        assert done["reuse"]["code"] == 400
+        assert done["reuse"]["data"]["error"] == "invalid_request"
+        assert done["revoked"] == {"code": 401, "data": UNAUTHORIZED}
+        assert [(t.text, t.consumer_key) for t in fake.tweets] == [
+            ("hello from twitter-api-v2 over OAuth 2.0", app.client_id)
+        ]
+        assert fake.oauth2_refreshes == 1
+        assert [(r.endpoint, r.status) for r in fake.requests] == [
+            ("POST /2/oauth2/token", 200),
+            ("GET /2/users/me", 200),
+            ("POST /2/oauth2/token", 200),
+            ("POST /2/oauth2/token", 400),
+            ("POST /2/tweets", 201),
+            ("POST /2/oauth2/revoke", 200),
+            ("GET /2/users/me", 401),
         ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -31,10 +32,18 @@ UNAUTHORIZED = {
     "status": 401,
     "detail": "Unauthorized",
 }
+#: X's answer to a spent, revoked or unknown refresh token.
 USED_TOKEN = {
     "error": "invalid_request",
     "error_description": "Value passed for the token was invalid.",
 }
+#: X's answer to an expired, used or unknown authorization code.
+BAD_CODE = {
+    "error": "invalid_request",
+    "error_description": "Value passed for the authorization code was invalid.",
+}
+#: X's answer to a user token without the scope an endpoint needs.
+FORBIDDEN = {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
 
 
 @pytest.fixture
@@ -183,6 +192,10 @@ def test_public_client_code_flow_sends_its_client_id_in_the_body(fake: FakeTwitt
         fake.url + "/2/oauth2/token", data=form, auth=(app.client_id, "guess"), timeout=5
     )
     assert forged.status_code == 401
+    assert fake.requests[-1].reason == ("invalid_client: Basic authentication from a public client")
+    unknown = {**form, "client_id": "nobody"}
+    assert requests.post(fake.url + "/2/oauth2/token", data=unknown, timeout=5).status_code == 401
+    assert fake.requests[-1].reason == "invalid_client: unknown client id"
     form["client_id"] = app.client_id
     renewed = requests.post(fake.url + "/2/oauth2/token", data=form, timeout=5)
     assert renewed.status_code == 200, renewed.text
@@ -272,9 +285,8 @@ def test_a_code_lives_30_seconds_on_the_fakes_clock(fake: FakeTwitter) -> None:
     code = code_of(fake.approve_oauth2(url, "alice"))
     fake.clock_skew = 31
     answer = token_call(fake, code_form(code, verifier), app)
-    assert answer.status_code == 400
-    assert answer.json()["error"] == "invalid_grant"
-    assert fake.requests[-1].reason == "invalid_grant: expired authorization code"
+    assert (answer.status_code, answer.json()) == (400, BAD_CODE)
+    assert fake.requests[-1].reason == "invalid_request: expired authorization code"
     fake.clock_skew = 29
     assert token_call(fake, code_form(code, verifier), app).status_code == 200
 
@@ -285,9 +297,13 @@ def test_a_code_is_single_use(fake: FakeTwitter) -> None:
     code = code_of(fake.approve_oauth2(url, "alice"))
     assert token_call(fake, code_form(code, verifier), app).status_code == 200
     again = token_call(fake, code_form(code, verifier), app)
-    assert again.status_code == 400
-    assert again.json()["error"] == "invalid_grant"
-    assert fake.requests[-1].reason == "invalid_grant: unknown or used authorization code"
+    assert (again.status_code, again.json()) == (400, BAD_CODE)
+    assert fake.requests[-1].reason == "invalid_request: unknown or used authorization code"
+    other = fake.create_oauth2_app("other")
+    url, verifier = pkce_url(fake, app)
+    code = code_of(fake.approve_oauth2(url, "alice"))
+    assert token_call(fake, code_form(code, verifier), other).json() == BAD_CODE
+    assert fake.requests[-1].reason == "invalid_request: authorization code of another client"
 
 
 def test_scopes_without_offline_access_get_no_refresh_token(fake: FakeTwitter) -> None:
@@ -486,8 +502,7 @@ def test_each_endpoint_wants_its_scopes(fake: FakeTwitter) -> None:
     reader = fake.issue_oauth2_token(app, "alice", scopes=("tweet.read", "users.read"))
     assert me(fake, secret(reader.access_token)).status_code == 200
     refused = tweet(fake, secret(reader.access_token), "not allowed")
-    assert refused.status_code == 403
-    assert refused.json()["title"] == "Forbidden"
+    assert (refused.status_code, refused.json()) == (403, FORBIDDEN)
     assert fake.requests[-1].reason == "missing scope tweet.write"
     blind = fake.issue_oauth2_token(app, "alice", scopes=("tweet.read", "tweet.write"))
     assert me(fake, secret(blind.access_token)).status_code == 403
@@ -597,3 +612,21 @@ def test_no_secret_reaches_a_log_record_repr_or_record(
         assert value not in seen
     # The fake's server-side oauthlib records are dropped; the fake's own are kept.
     assert "twcreds.testing" in {record.name for record in caplog.records}
+    # Serving OAuth 2.0 over http:// needed no switch that would weaken every client.
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    assert "AUTHLIB_INSECURE_TRANSPORT" not in os.environ
+
+
+def test_the_token_endpoint_takes_a_json_body_as_x_does(fake: FakeTwitter) -> None:
+    # twitter-api-v2 sends its token calls as JSON, and X serves them.
+    app = fake.create_oauth2_app()
+    account = fake.issue_oauth2_token(app, "alice")
+    assert account.refresh_token is not None
+    body = {"grant_type": "refresh_token", "refresh_token": secret(account.refresh_token)}
+    auth = (app.client_id, secret(app.client_secret))
+    url = fake.url + "/2/oauth2/token"
+    odd = requests.post(url, json={**body, "client_id": 7}, auth=auth, timeout=5)
+    assert (odd.status_code, odd.json()["error"]) == (400, "invalid_request")
+    renewed = requests.post(url, json={**body, "scope": None}, auth=auth, timeout=5)
+    assert renewed.status_code == 200, renewed.text
+    assert fake.oauth2_refreshes == 1

@@ -68,10 +68,10 @@ HINT_WRITE = (
 HINT_RATE = "wait until the limit resets, then try again"
 #: A 401 without a code (v2's problem answer): every cause it may have.
 HINT_UNAUTHORIZED = (
-    "Twitter does not say why on its v2 API: check the consumer key and secret and the access"
-    " token and secret for typos or stray spaces; if they are right, the access token was"
-    " revoked or the app's keys regenerated: authorize the account again (`twcreds"
-    " authorize`) or regenerate the token in the developer portal"
+    "Twitter does not say why on its v2 API: check each key, token and secret for typos or"
+    " stray spaces; if they are right, the token was revoked or has expired, or the app's"
+    " keys were regenerated: authorize the account again (`twcreds authorize`, with"
+    " `--oauth2` for an OAuth 2.0 account) or regenerate the token in the developer portal"
 )
 #: How far Twitter's ``Date`` may be from this computer's clock before a 401 blames the
 #: clock: Twitter refuses an ``oauth_timestamp`` more than about 5 minutes off.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from twcreds.testing import _pages
 from twcreds.testing._auth import MSG_215, Authenticator
@@ -272,9 +272,8 @@ class Endpoints:
     def _oauth2_form(
         self, req: Incoming, serve: Callable[[str, str | None], TokenAnswer]
     ) -> Answer:
-        try:
-            body = req.body.decode("utf-8")
-        except UnicodeDecodeError:
+        body = _oauth2_body(req)
+        if body is None:
             error = {"error": "invalid_request", "error_description": "The body is not a form."}
             return json_answer(400, error, _OAUTH2_JSON)
         done = serve(body, req.authorization)
@@ -404,6 +403,31 @@ class Endpoints:
 
     def _is_duplicate(self, user_id: str, text: str) -> bool:
         return self._settings.reject_duplicates and self._registry.has_tweet(user_id, text)
+
+
+def _oauth2_body(req: Incoming) -> str | None:
+    """The token or revoke call's parameters as a form, for oauthlib; None if unreadable.
+
+    RFC 6749 wants a form. X also takes a JSON object, and twitter-api-v2 (the most used
+    Node client) sends one (its check for ``/2/oauth2`` reads the URL's password, not its
+    path): the object's strings become the form, ``null`` members are left out.
+    """
+    try:
+        text = req.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    kind = (req.content_type or "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        return text
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(value, str) or value is None for value in data.values()
+    ):
+        return None
+    return urlencode([(key, value) for key, value in data.items() if value is not None])
 
 
 def _redirect(location: str, reason: str | None) -> Answer:

@@ -6,9 +6,12 @@ state, which lives in the :class:`~._registry.Registry`. What X does beyond RFC 
 up here, each where oauthlib offers a hook:
 
 - S256 only: a ``pre_auth`` validator refuses ``plain`` (and a missing method, which
-  oauthlib would read as ``plain``), as X does.
+  oauthlib would read as ``plain``), and takes ``s256`` as ``S256``, as X does.
 - Codes live 30 seconds (:data:`CODE_LIFETIME`), on the fake's clock (``clock_skew``
-  included, so a test can let one expire without sleeping); single use.
+  included, so a test can let one expire without sleeping); single use. An expired, used
+  or unknown code is X's 400 ``invalid_request`` ("Value passed for the authorization
+  code was invalid."), raised from ``validate_code`` (a False there would be
+  ``invalid_grant``).
 - Refresh tokens only with ``offline.access``, and they rotate: oauthlib issues a new one
   on every refresh but never retires the old one, so :meth:`_Validator.save_bearer_token`
   does; a spent, revoked or unknown refresh token is X's 400 ``invalid_request``.
@@ -32,7 +35,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -87,6 +90,7 @@ SCOPES = frozenset(
     }
 )
 _INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - a message
+_INVALID_CODE = "Value passed for the authorization code was invalid."
 # The base oauthlib parses authorize URLs against: only their query counts.
 _AUTHORIZE = "https://x.com/i/oauth2/authorize"
 
@@ -159,7 +163,7 @@ class TokenAnswer:
     """The token or revoke endpoint's answer, and what its record says."""
 
     status: int
-    body: bytes
+    body: bytes = field(repr=False)  # it holds the tokens
     headers: dict[str, str]
     reason: str | None
 
@@ -211,10 +215,11 @@ class _Validator(RequestValidator):  # type: ignore[misc]
         return self._registry.oauth2_client(client_id) if client_id else None
 
     def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        basic = _basic_credentials(request)
-        client = self._client(basic[0] if basic else request.client_id)
+        if _basic_credentials(request) is not None:
+            return True  # checked as sent, whoever sends it
         # A confidential client must use Basic; a public one sends only its client_id.
-        return client is None or client.secret is not None
+        client = self._client(request.client_id)
+        return client is not None and client.secret is not None
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         basic = _basic_credentials(request)
@@ -222,8 +227,10 @@ class _Validator(RequestValidator):  # type: ignore[misc]
             return self._refuse("no Basic authentication from a confidential client")
         client_id, secret = basic
         client = self._client(client_id)
-        if client is None or client.secret is None:
+        if client is None:
             return self._refuse("unknown client id")
+        if client.secret is None:
+            return self._refuse("Basic authentication from a public client")
         if not secrets.compare_digest(secret.encode(), client.secret.encode()):
             return self._refuse("wrong client secret")
         if request.client_id not in (None, client_id):
@@ -320,14 +327,17 @@ class _Validator(RequestValidator):  # type: ignore[misc]
     ) -> bool:
         grant = self._registry.code(code)
         if grant is None:
-            return self._refuse("unknown or used authorization code")
-        if grant.client_id != client_id:
-            return self._refuse("authorization code of another client")
-        if self._clock() > grant.expires_at:
-            return self._refuse("expired authorization code")
-        request.user_id = grant.user_id
-        request.scopes = list(grant.scopes)
-        return True
+            self.reason = "unknown or used authorization code"
+        elif grant.client_id != client_id:
+            self.reason = "authorization code of another client"
+        elif self._clock() > grant.expires_at:
+            self.reason = "expired authorization code"
+        else:
+            request.user_id = grant.user_id
+            request.scopes = list(grant.scopes)
+            return True
+        # X answers 400 invalid_request here, not RFC 6749's invalid_grant.
+        raise errors.InvalidRequestError(description=_INVALID_CODE, request=request)
 
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         grant = self._registry.code(code)
@@ -437,11 +447,16 @@ def _basic_credentials(request: Any) -> tuple[str, str] | None:
 
 
 def _s256_only(request: Any) -> dict[str, str]:
-    # oauthlib accepts "plain", and reads a missing method as "plain": X takes S256 only.
-    if request.code_challenge is not None and request.code_challenge_method != "S256":
+    # oauthlib accepts "plain", and reads a missing method as "plain": X takes S256 only,
+    # in any case (twitter-api-v2, the most used Node client, sends "s256").
+    if request.code_challenge is None:
+        return {}
+    method = request.code_challenge_method
+    if not isinstance(method, str) or method.upper() != "S256":
         raise errors.InvalidRequestError(
             description="code_challenge_method must be S256", request=request
         )
+    request.code_challenge_method = "S256"  # the name oauthlib knows
     return {}
 
 

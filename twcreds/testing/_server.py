@@ -127,13 +127,24 @@ class _Service:
 
 
 class FakeTwitter:
-    """An offline Twitter (X): a real HTTP server on 127.0.0.1 that checks OAuth 1.0a.
+    """An offline Twitter (X): a real HTTP server on 127.0.0.1 that checks OAuth 1.0a and 2.0.
 
     Signatures are verified with oauthlib's RFC 5849 code (HMAC-SHA1), and the endpoints a
     bot uses answer as Twitter does: the PIN flow (``/oauth/request_token``,
     ``/oauth/authorize``, ``/oauth/access_token``), ``GET /2/users/me``, ``POST /2/tweets``,
     ``DELETE /2/tweets/:id`` and, with ``legacy_v1``, three v1.1 endpoints (which otherwise
     answer 403 with code 453, as on the free tier).
+
+    OAuth 2.0 runs on oauthlib's server side, as X runs it: ``GET /i/oauth2/authorize`` (a
+    consent page; PKCE with S256 only, exact redirect URIs), ``POST /2/oauth2/token`` (codes
+    that live 30 seconds and serve once, HTTP Basic for confidential clients, ``client_id``
+    in the body for public ones; refresh tokens only with ``offline.access``, rotated on
+    every refresh: a spent one gets 400 ``invalid_request``), ``POST /2/oauth2/revoke``.
+    The v2 endpoints take ``Authorization: Bearer`` user tokens that are live and hold
+    their scopes: ``users/me`` needs ``tweet.read users.read``, posting and deleting
+    ``tweet.read tweet.write users.read``; an expired, revoked or unknown token gets 401, a
+    missing scope 403. Codes and tokens expire on the fake's clock (``clock_skew``), so a
+    test moves time on instead of sleeping.
 
     Example::
 
