@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from twcreds.errors import CredentialsError, CredentialsRejectedError, TwitterAPIError, printable
 from twcreds.models import OAuth2Account, OAuth2App
 from twcreds.sources import _caller_stacklevel
+from twcreds.store import refresh_stored
 
 if TYPE_CHECKING:
     from twcreds._twython import Answer
@@ -267,8 +268,6 @@ class Refresher:
                 return exchange_refresh(stored, api_base=self.api_base, timeout=self.timeout)
 
             if self.store is not None:
-                from twcreds.store import refresh_stored
-
                 renewed = refresh_stored(self.store, before, exchange, needed=needed)
             elif needed(before):
                 renewed = exchange(before)
