@@ -745,3 +745,21 @@ def test_an_oauth2_client_survives_pickle_and_deepcopy(fake_twitter: FakeTwitter
         "from a deepcopy copy",
     ]
     assert fake_twitter.oauth2_refreshes == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--oauth2", "--pin", "123"], "--pin: not used with --oauth2"),
+        (["--oauth2", "--url-only", "--state", "s.json"], "--url-only, --state: not used"),
+        (["--headless"], "--headless: only with --oauth2"),
+        (["--scopes", "tweet.read", "--redirect-uri", "x"], "--scopes, --redirect-uri: only"),
+    ],
+)
+def test_cli_authorize_refuses_flags_of_the_other_flow(
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["authorize", *argv])
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err

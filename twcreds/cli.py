@@ -539,9 +539,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
         "--scopes": args.scopes is not None,
         "--redirect-uri": args.redirect_uri is not None,
     }
-    extra = [flag for flag, is_given in oauth2_only.items() if is_given]
-    if extra:
-        args.parser.error(f"{', '.join(extra)}: only with --oauth2")
+    _refuse_flags(args, oauth2_only, "only with --oauth2")
     if args.url_only and args.pin is not None:
         args.parser.error("--url-only is step 1 and --pin is step 2: give one of them")
     if (args.url_only or args.pin is not None) and not args.state:
@@ -559,11 +557,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
             "--force-login": args.force_login,
             "--screen-name": args.screen_name is not None,
         }
-        extra = [flag for flag, is_given in given.items() if is_given]
-        if extra:
-            args.parser.error(
-                f"{', '.join(extra)}: not used with --pin; the state file holds the app"
-            )
+        _refuse_flags(args, given, "not used with --pin; the state file holds the app")
         return _complete_from_state(args)
     _check_format_needs_source(args, args.app_source)
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
@@ -587,6 +581,13 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_flags(args: argparse.Namespace, given: dict[str, bool], why: str) -> None:
+    """A usage error naming every flag of ``given`` that was given, and why it does not fit."""
+    extra = [flag for flag, is_given in given.items() if is_given]
+    if extra:
+        args.parser.error(f"{', '.join(extra)}: {why}")
+
+
 def _authorize_oauth2(args: argparse.Namespace) -> int:
     given = {
         "--url-only": args.url_only,
@@ -595,12 +596,9 @@ def _authorize_oauth2(args: argparse.Namespace) -> int:
         "--force-login": args.force_login,
         "--screen-name": args.screen_name is not None,
     }
-    extra = [flag for flag, is_given in given.items() if is_given]
-    if extra:
-        args.parser.error(
-            f"{', '.join(extra)}: not used with --oauth2 (use --headless on a host without"
-            " a browser)"
-        )
+    _refuse_flags(
+        args, given, "not used with --oauth2 (use --headless on a host without a browser)"
+    )
     from twcreds._twython import resolve_api_base
     from twcreds.authorization import authorize_oauth2
     from twcreds.models import POSTING_SCOPES
