@@ -552,7 +552,7 @@ def complete_oauth2_authorization(
     now = datetime.now(timezone.utc)
     answer = request_token(pending.app, form, api_base=base, timeout=seconds, what=OAUTH2_STEP)
     if answer.status != 200:
-        error, detail = token_error(answer, OAUTH2_STEP)
+        error, detail = token_error(answer)
         said = f"X answered {answer.status}" + (f" ({error})" if error else "")
         if detail:
             said += f": {detail}"
