@@ -152,7 +152,7 @@ def _validated(data: bytes, colons: int) -> AccountList | None:
         return None
     if not _user_ids_fit(tokens, list(map(_USER_ID, accounts))):
         return None
-    return AccountList.model_construct(accounts)
+    return AccountList.model_construct(list(accounts))
 
 
 def _user_ids_fit(tokens: list[str], user_ids: list[str | None]) -> bool:
