@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -712,3 +713,29 @@ def test_an_unknown_name_lists_at_most_ten_accounts(store: Path) -> None:
     assert "@nbot10" not in message
     assert message.count("@nbot") == 10
     assert "and 5 more" in message
+
+
+# --- hostile and unusual file systems --------------------------------------------------
+
+
+def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> None:
+    """A file system without locking (NFS without lockd): ENOLCK, EOPNOTSUPP or EIO."""
+    save_accounts(store, make_accounts(2, "a"))
+    before = snapshot(store.parent)
+    for error, reason in [
+        (errno.ENOLCK, "No locks available"),
+        (errno.EOPNOTSUPP, "Operation not supported"),
+        (errno.EIO, "Input/output error"),
+    ]:
+        proc = worker("nolock", str(store), str(error), stdin=subprocess.DEVNULL)
+        out, err = proc.communicate(timeout=60)
+        if proc.returncode == 4:
+            pytest.skip("no seccomp filter on this machine to make flock fail")
+        assert proc.returncode == 3, out + err
+        for message in map(json.loads, out.splitlines()):
+            assert message.startswith(f"{store}: cannot save the accounts: ")
+            assert f"cannot lock {store.parent / '.accounts.json.lock'} ({reason})" in message
+            assert "keep the accounts file on a local disk" in message
+            assert message.endswith("The old file is unchanged")
+        assert snapshot(store.parent) == before
+        assert temp_files(store.parent) == []

@@ -581,7 +581,10 @@ def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
         with contextlib.suppress(OSError):
             # Only the owner should be able to take the lock and hold writers up.
             _ensure_private(fd)
-        _lock(fd)
+        try:
+            _lock(fd)
+        except OSError as exc:
+            raise _lock_error(shown, lock_path, exc) from None
         try:
             yield
         finally:
@@ -615,6 +618,19 @@ def _reason(exc: OSError) -> str:
     if exc.errno in _REASONS:
         return _REASONS[exc.errno][0]
     return exc.strerror or type(exc).__name__
+
+
+def _lock_error(shown: str, lock_path: Path, exc: OSError) -> CredentialsError:
+    """``flock`` failed outright: a file system without locking (NFS without its lock
+    daemon answers ENOLCK, some FUSE and network mounts EOPNOTSUPP or EIO)."""
+    msg = (
+        f"{shown}: cannot save the accounts: the file system cannot lock {lock_path}"
+        f" ({exc.strerror or type(exc).__name__}), and without the lock concurrent writers"
+        " could lose accounts; keep the accounts file on a local disk, or enable locking"
+        " on this mount (NFS: run its lock service, rpc.statd; or mount it with"
+        " local_lock=flock if only this machine writes there). The old file is unchanged"
+    )
+    return CredentialsError(msg)
 
 
 def _write_error(shown: str, exc: OSError) -> CredentialsError:
