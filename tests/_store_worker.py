@@ -20,6 +20,9 @@ stdin/stdout so the test decides when things happen:
     an NFS mount without a lock daemon fails it), then saves an account and adds another;
     prints each error message as a JSON line and exits 3 if both failed. Exits 4 where such
     a filter cannot be installed.
+``hold PATH``
+    Takes the store's lock on PATH (``flock`` on its lock file, as a writer does), prints
+    ``locked`` and holds it until stdin closes.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import platform
 import signal
 import struct
 import sys
+from pathlib import Path
 
 from twcreds.errors import CredentialsError
 from twcreds.models import Account
@@ -206,6 +210,16 @@ def _nolock(path: str, error: int) -> int:
     return 3 if failed == 2 else 0
 
 
+def _hold(path: str) -> int:
+    target = Path(path)
+    fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _say("locked")
+    sys.stdin.read()
+    os.close(fd)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Run one MODE; see the module docstring."""
     mode, path, *rest = argv
@@ -217,6 +231,8 @@ def main(argv: list[str]) -> int:
         return _fsize(path, int(rest[0]), int(rest[1]))
     if mode == "nolock":
         return _nolock(path, int(rest[0]))
+    if mode == "hold":
+        return _hold(path)
     raise SystemExit(f"unknown mode {mode!r}")
 
 

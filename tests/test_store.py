@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -50,16 +51,18 @@ def temp_files(folder: Path) -> list[str]:
     return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
 
 
-def worker(*args: str, stdin: int | None = subprocess.PIPE) -> subprocess.Popen[str]:
+def worker(
+    *args: str, stdin: int | None = subprocess.PIPE, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     # The worker imports the twcreds beside these tests, whatever the working directory.
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, str(WORKER), *args],
         stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environment,
     )
 
 
@@ -739,3 +742,91 @@ def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> Non
             assert message.endswith("The old file is unchanged")
         assert snapshot(store.parent) == before
         assert temp_files(store.parent) == []
+
+
+def hold_lock(store: Path) -> subprocess.Popen[str]:
+    holder = worker("hold", str(store))
+    assert read_line(holder.stdout) == "locked", holder.communicate()[1]
+    return holder
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    holder.kill()
+    holder.communicate()
+
+
+def test_waiting_for_the_lock_ends_after_the_timeout(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped holder must not block every writer forever."""
+    save_accounts(store, make_accounts(1, "a"))
+    before = snapshot(store.parent)
+    holder = hold_lock(store)
+    os.kill(holder.pid, signal.SIGSTOP)  # a writer stopped with Ctrl-Z holds on
+    lock = store.parent / ".accounts.json.lock"
+    # Another process, waiting as long as $TWCREDS_LOCK_TIMEOUT says.
+    proc = worker("add", str(store), "5", "1", env={"TWCREDS_LOCK_TIMEOUT": "0.5"})
+    try:
+        assert read_line(proc.stdout) == "ready"
+        assert proc.stdin is not None
+        started = time.monotonic()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 1
+        assert time.monotonic() - started >= 0.5
+        assert f"CredentialsError: {store}: not changed: another process has held" in err
+        assert f"its lock {lock} for 0.5 seconds" in err
+
+        # In this process, with the keyword, which wins over the variable.
+        monkeypatch.setenv("TWCREDS_LOCK_TIMEOUT", "600")
+        for change in (
+            lambda: save_accounts(store, make_accounts(1, "b"), lock_timeout=0.2),
+            lambda: add_account(store, make_account(1), lock_timeout=0.2),
+            lambda: remove_account(store, "abot0", lock_timeout=0),
+        ):
+            started = time.monotonic()
+            with pytest.raises(CredentialsError, match="TWCREDS_LOCK_TIMEOUT") as caught:
+                change()
+            assert time.monotonic() - started < 5
+            assert str(lock) in str(caught.value)
+        assert snapshot(store.parent) == before
+    finally:
+        release(proc)
+        os.kill(holder.pid, signal.SIGCONT)
+        release(holder)
+    # Once the holder is gone, writers go on.
+    assert add_account(store, make_account(1), lock_timeout=0).names == ["abot0", "abot1"]
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "\u0661"])
+def test_a_bad_lock_timeout_variable_is_refused_before_anything_is_written(
+    store: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TWCREDS_LOCK_TIMEOUT", value)
+    with pytest.raises(CredentialsError, match=r"^TWCREDS_LOCK_TIMEOUT: .* seconds") as caught:
+        add_account(store, make_account(1))
+    assert "export TWCREDS_LOCK_TIMEOUT=30" in str(caught.value)
+    assert os.listdir(store.parent) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("5", TypeError)]
+)
+def test_a_bad_lock_timeout_keyword_is_refused(
+    store: Path, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="lock_timeout"):
+        add_account(store, make_account(1), lock_timeout=value)  # type: ignore[arg-type]
+    assert os.listdir(store.parent) == []
+
+
+def test_the_lock_timeout_waits_for_a_holder_that_lets_go(store: Path) -> None:
+    save_accounts(store, make_accounts(1, "a"))
+    holder = hold_lock(store)
+    timer = threading.Timer(0.3, release, [holder])
+    timer.start()
+    try:
+        assert add_account(store, make_account(1), lock_timeout=30).names == ["abot0", "abot1"]
+    finally:
+        timer.join()

@@ -18,21 +18,25 @@ is fsynced and then renamed over the target, and the folder is fsynced after the
 crash at any moment leaves the old file or the new one, never a torn one. Writers take an
 exclusive lock on a lock file next to the target (``.accounts.json.lock``, left in place),
 so concurrent :func:`add_account` and :func:`remove_account` calls, from any number of
-processes, lose nothing. Locking uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows.
+processes, lose nothing. Locking uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows;
+a writer waits for the lock at most ``lock_timeout`` seconds (``$TWCREDS_LOCK_TIMEOUT``,
+else 30).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
 import re
 import secrets
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from twcreds.errors import CredentialsError, CredentialsNotFoundError
+from twcreds.errors import CredentialsError, CredentialsNotFoundError, printable
 from twcreds.formats import Format, decode, dump_accounts, format_from_name, read_json
 from twcreds.models import Account, AccountList, PendingAuthorization, find_duplicate, names_of
 from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
@@ -58,22 +62,23 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _COMMON_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | _NOFOLLOW
 _TEMP_SUFFIX = ".tmp"
 _TEMP_HEX = 16
+#: Seconds a writer waits for another to release the lock, unless told otherwise.
+DEFAULT_LOCK_TIMEOUT = 30.0
+LOCK_TIMEOUT_VARIABLE = "TWCREDS_LOCK_TIMEOUT"
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def _try_lock(fd: int) -> bool:
         os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            # LK_LOCK gives up after ten one-second tries; a writer may hold it longer.
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-            except OSError as exc:
-                if exc.errno != errno.EDEADLOCK:
-                    raise
-            else:
-                return
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EDEADLOCK):  # another process holds it
+                return False
+            raise
+        return True
 
     def _unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -82,8 +87,12 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process holds it
+            return False
+        return True
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -98,6 +107,7 @@ def save_accounts(
     *,
     format: Format | None = None,
     prefix: str = "TWITTER_",
+    lock_timeout: float | None = None,
 ) -> None:
     """Write ``accounts`` to ``path``, replacing the file atomically.
 
@@ -114,12 +124,16 @@ def save_accounts(
         format: ``"json"``, ``"lines"`` or ``"env"`` (these two hold one account); None
             takes it from the name.
         prefix: the variable prefix for ``env``.
+        lock_timeout: seconds to wait for another writer's lock (0: do not wait; ``inf``:
+            as long as it takes); None takes ``$TWCREDS_LOCK_TIMEOUT``, else 30.
 
     Raises:
         CredentialsError: two accounts share an access token or a screen name, a lines or
-            env file would hold other than one account, or the file cannot be written (a
-            full disk, a read-only folder, a directory in the way); the old file, if any,
-            is left as it was.
+            env file would hold other than one account, the lock cannot be taken (the file
+            system cannot lock, or another writer held it past ``lock_timeout``), or the
+            file cannot be written (a full disk, a read-only folder, a directory in the
+            way); the old file, if any, is left as it was.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     shown = os.fspath(path)
     chosen = format or format_from_name(Path(shown)) or "json"
@@ -129,11 +143,13 @@ def save_accounts(
     except CredentialsError as exc:
         raise CredentialsError(f"{shown}: not saved: {exc}") from None
     target = _resolve(path)
-    with _locked(target, shown, create=True):
+    with _locked(target, shown, create=True, timeout=lock_timeout):
         _write(target, text.encode("utf-8"), len(checked), shown)
 
 
-def add_account(path: StrPath, account: Account) -> AccountList:
+def add_account(
+    path: StrPath, account: Account, *, lock_timeout: float | None = None
+) -> AccountList:
     """Add ``account`` to the list at ``path``, or replace the entry it updates.
 
     An entry is the same account when it has the same ``user_id``; failing that, the same
@@ -149,6 +165,8 @@ def add_account(path: StrPath, account: Account) -> AccountList:
     Args:
         path: a JSON list of accounts (or a single account), rewritten as the guide's list.
         account: the account to store.
+        lock_timeout: seconds to wait for another writer's lock (0: do not wait; ``inf``:
+            as long as it takes); None takes ``$TWCREDS_LOCK_TIMEOUT``, else 30.
 
     Returns:
         The accounts now in the file.
@@ -156,13 +174,17 @@ def add_account(path: StrPath, account: Account) -> AccountList:
     Raises:
         CredentialsError: the existing file is malformed or has an ``"app"`` section (it is
             left untouched), the screen name belongs to a stored account with another
-            ``user_id``, or the file cannot be written.
+            ``user_id``, or the lock cannot be taken or the file written (as for
+            `save_accounts`).
         TypeError: ``account`` is not an `Account`.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
-    return add_accounts(path, [account])
+    return add_accounts(path, [account], lock_timeout=lock_timeout)
 
 
-def add_accounts(path: StrPath, accounts: Iterable[Account]) -> AccountList:
+def add_accounts(
+    path: StrPath, accounts: Iterable[Account], *, lock_timeout: float | None = None
+) -> AccountList:
     """Add several accounts as `add_account` adds one, in one locked read-modify-write.
 
     All of them are added, or none: the file is written once, after every account has
@@ -181,7 +203,7 @@ def add_accounts(path: StrPath, accounts: Iterable[Account]) -> AccountList:
     shown = os.fspath(path)
     target = _resolve(path)
     what = f"{new[0].label} not added" if len(new) == 1 else f"{len(new)} accounts not added"
-    with _locked(target, shown, create=True):
+    with _locked(target, shown, create=True, timeout=lock_timeout):
         stored = stored_accounts(Path(shown).expanduser())
         for account in new:
             index = _find_same(stored, account, shown)
@@ -194,7 +216,7 @@ def add_accounts(path: StrPath, accounts: Iterable[Account]) -> AccountList:
     return checked
 
 
-def remove_account(path: StrPath, name: str) -> Account:
+def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = None) -> Account:
     """Remove the account named ``name`` from the list at ``path``, under the lock.
 
     Removing the last account leaves the file in place holding ``[]``, so that a later
@@ -205,6 +227,7 @@ def remove_account(path: StrPath, name: str) -> Account:
         path: a JSON accounts file.
         name: a screen name (case-insensitive, ``@`` optional) or, if no screen name
             matches, a user id.
+        lock_timeout: seconds to wait for another writer's lock, as for `save_accounts`.
 
     Returns:
         The removed account.
@@ -213,8 +236,9 @@ def remove_account(path: StrPath, name: str) -> Account:
         CredentialsNotFoundError: there is no file at ``path``.
         CredentialsError: no account has that name (the message lists the stored ones),
             the file is malformed or has an ``"app"`` section (it is left untouched), or
-            it cannot be written.
+            the lock cannot be taken or the file written.
         TypeError: ``name`` is not a str.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     if not isinstance(name, str):
         msg = f"remove_account needs a screen name or user id as a str, not {type(name).__name__}"
@@ -223,7 +247,7 @@ def remove_account(path: StrPath, name: str) -> Account:
     target = _resolve(path)
     if not os.path.lexists(target):
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
-    with _locked(target, shown, create=False):
+    with _locked(target, shown, create=False, timeout=lock_timeout):
         accounts = stored_accounts(Path(shown).expanduser(), missing_ok=False)
         index = _find_named(accounts, name)
         if index is None:
@@ -558,12 +582,16 @@ def _make_folders(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
+def _locked(
+    target: Path, shown: str, *, create: bool, timeout: float | None = None
+) -> Iterator[None]:
     """Hold the exclusive lock for ``target``: ``flock`` on ``.{name}.lock`` beside it.
 
     The data file itself cannot carry the lock: each write renames a new file over it,
     and a lock held on the old inode would not exclude a writer that opened the new one.
+    Waits at most ``timeout`` seconds (see `_lock_timeout`) for another writer.
     """
+    wait = _lock_timeout(timeout)
     lock_path = target.parent / f".{target.name}.lock"
     try:
         if create:
@@ -582,15 +610,77 @@ def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
             # Only the owner should be able to take the lock and hold writers up.
             _ensure_private(fd)
         try:
-            _lock(fd)
+            locked = _wait_for_lock(fd, wait)
         except OSError as exc:
             raise _lock_error(shown, lock_path, exc) from None
+        if not locked:
+            waited = f" for {wait:g} seconds" if wait else ""
+            msg = (
+                f"{shown}: not changed: another process has held its lock {lock_path}"
+                f"{waited}; if no other twcreds is at work,"
+                " one is stopped (Ctrl-Z, a debugger) or hung: end it and try again. To wait"
+                f" longer, set {LOCK_TIMEOUT_VARIABLE} (seconds; inf waits as long as it"
+                " takes) or pass lock_timeout="
+            )
+            raise CredentialsError(msg)
         try:
             yield
         finally:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+def _wait_for_lock(fd: int, timeout: float) -> bool:
+    """Take the lock, trying until ``timeout`` seconds have passed; False if they did.
+
+    Non-blocking tries with growing pauses (as the filelock package polls): a blocking
+    ``flock`` cannot be given a deadline without a signal, which only the main thread
+    may use.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while not _try_lock(fd):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+def _lock_timeout(value: float | None) -> float:
+    """``lock_timeout=``, else ``$TWCREDS_LOCK_TIMEOUT``, else 30 seconds: checked.
+
+    Raises:
+        CredentialsError: the variable is not a number of seconds.
+        TypeError, ValueError: the keyword is not a number of seconds.
+    """
+    if value is None:
+        text = os.environ.get(LOCK_TIMEOUT_VARIABLE, "").strip()
+        if not text:
+            return DEFAULT_LOCK_TIMEOUT
+        try:
+            # ASCII only: float() would also take "\u0661" (an Arabic-Indic one).
+            seconds = float(text) if text.isascii() else math.nan
+        except ValueError:
+            seconds = math.nan
+        if not seconds >= 0:
+            shown = printable(text if len(text) <= 40 else text[:40] + "...")
+            msg = (
+                f"{LOCK_TIMEOUT_VARIABLE}: '{shown}' is not a number of seconds to wait for"
+                f" the lock; set it to one (`export {LOCK_TIMEOUT_VARIABLE}=30`; 0 does not"
+                " wait, inf waits as long as it takes), or unset it for 30"
+            )
+            raise CredentialsError(msg)
+        return seconds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"lock_timeout must be a number of seconds or None, not {type(value).__name__}"
+        raise TypeError(msg)
+    if not value >= 0:
+        raise ValueError(f"lock_timeout must be 0 or more seconds, not {value!r}")
+    # An int too large for a float means: as long as it takes.
+    return math.inf if value > 1e18 else float(value)
 
 
 # --- messages --------------------------------------------------------------------------
