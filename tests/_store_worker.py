@@ -15,6 +15,9 @@ stdin/stdout so the test decides when things happen:
 ``fsize PATH LIMIT COUNT``
     Under RLIMIT_FSIZE=LIMIT bytes, saves COUNT accounts; prints the error message as JSON
     and exits 3 if saving failed, exits 0 if it did not.
+``add-as UID PATH FIRST COUNT``
+    As ``add``, as the user UID: the worker starts as root (the interpreter may live where
+    UID cannot read) and gives up root before it reads its first line.
 ``nolock PATH ERRNO``
     Makes the kernel fail every ``flock`` of this process with ERRNO (a seccomp filter, as
     an NFS mount without a lock daemon fails it), then saves an account and adds another;
@@ -27,6 +30,7 @@ stdin/stdout so the test decides when things happen:
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import fcntl
 import json
@@ -229,6 +233,14 @@ def main(argv: list[str]) -> int:
         return _add(path, int(rest[0]), int(rest[1]), rest[2:])
     if mode == "fsize":
         return _fsize(path, int(rest[0]), int(rest[1]))
+    if mode == "add-as":
+        # Every module the writer needs is imported first: then root is given up for good.
+        codecs.lookup("utf-8-sig")  # loads the codec the store's reader uses
+        uid = int(path)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        return _add(rest[0], int(rest[1]), int(rest[2]), [])
     if mode == "nolock":
         return _nolock(path, int(rest[0]))
     if mode == "hold":

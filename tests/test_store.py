@@ -720,6 +720,17 @@ def test_an_unknown_name_lists_at_most_ten_accounts(store: Path) -> None:
 
 # --- hostile and unusual file systems --------------------------------------------------
 
+OTHER_UID = 65534  # nobody
+
+
+@pytest.fixture
+def sticky(tmp_path: Path) -> Path:
+    """A world-writable folder with the sticky bit, as the system's temp folder is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
 
 def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> None:
     """A file system without locking (NFS without lockd): ENOLCK, EOPNOTSUPP or EIO."""
@@ -742,6 +753,79 @@ def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> Non
             assert message.endswith("The old file is unchanged")
         assert snapshot(store.parent) == before
         assert temp_files(store.parent) == []
+
+
+def stale_temp(folder: Path, name: str, uid: int | None = None) -> Path:
+    temp = write_private(folder / f".{name}.0123456789abcdef.tmp", CANARY)
+    if uid is not None:
+        os.chown(temp, uid, uid)
+    return temp
+
+
+def test_every_private_write_sweeps_its_own_stale_temporary_files(tmp_path: Path) -> None:
+    """convert -o, --state and rescue files go through write_private: a crash there too."""
+    target = tmp_path / "pending.json"
+    stale = stale_temp(tmp_path, "pending.json")
+    other = stale_temp(tmp_path, "other.json")
+    write_private_file(target, b"{}")
+    assert not stale.exists()
+    assert other.exists()
+    assert temp_files(tmp_path) == [other.name]
+
+
+def test_a_live_writers_temporary_file_is_not_swept(store: Path) -> None:
+    """A temporary file whose writer still holds it (its lock) is not stale."""
+    save_accounts(store, make_accounts(1, "a"))
+    live = stale_temp(store.parent, "accounts.json")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        add_account(store, make_account(1))
+        write_private_file(store, b"[]\n")
+        assert live.exists()
+    finally:
+        os.close(fd)
+    add_account(store, make_account(1))
+    assert not live.exists()
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="files of another user need root")
+def test_the_sweep_leaves_other_users_temporary_files_alone(sticky: Path) -> None:
+    store = sticky / "accounts.json"
+    theirs = stale_temp(sticky, "accounts.json", uid=OTHER_UID)
+    save_accounts(store, make_accounts(1, "a"))
+    add_account(store, make_account(1))
+    assert theirs.exists()
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A sticky, world-writable folder in the system's temp folder, reachable by any user."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="twcreds-shared-"))
+    folder.chmod(0o1777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="running a writer as another user needs root")
+def test_another_users_stale_temporary_file_does_not_stop_a_write(shared_tmp: Path) -> None:
+    store = shared_tmp / "accounts.json"
+    theirs = stale_temp(shared_tmp, "accounts.json", uid=os.geteuid())
+    proc = worker("add-as", str(OTHER_UID), str(store), "0", "2")
+    assert read_line(proc.stdout) == "ready", proc.communicate()[1]
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out.strip()) == (0, "done"), err
+    assert load_accounts(store).names == ["abot0", "abot1"]
+    assert os.stat(store).st_uid == OTHER_UID
+    assert theirs.read_text(encoding="utf-8") == CANARY
 
 
 def hold_lock(store: Path) -> subprocess.Popen[str]:

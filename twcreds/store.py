@@ -31,6 +31,7 @@ import math
 import os
 import re
 import secrets
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -270,8 +271,9 @@ def write_private(path: StrPath, data: bytes) -> None:
     """Write any file the way credentials are written: mode 0600, atomically.
 
     A temporary file beside ``path`` is written, fsynced and renamed over it; missing
-    folders are created 0700. Used for files that hold secrets but are not account lists,
-    such as a pending authorization's state.
+    folders are created 0700; temporary files that a crashed writer of ``path`` left behind
+    are removed. Used for files that hold secrets but are not account lists, such as a
+    pending authorization's state.
 
     Raises:
         CredentialsError: the file cannot be written; the old one, if any, is unchanged.
@@ -461,7 +463,6 @@ def _write(target: Path, data: bytes, count: int, shown: str) -> None:
         )
         raise CredentialsError(msg)
     try:
-        _remove_stale_temps(target)
         _replace_atomically(target, data)
     except OSError as exc:
         raise _write_error(shown, exc) from None
@@ -476,7 +477,11 @@ def _write(target: Path, data: bytes, count: int, shown: str) -> None:
 
 
 def _replace_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a private temporary file beside ``target``, then rename it over."""
+    """Write ``data`` to a private temporary file beside ``target``, then rename it over.
+
+    Temporary files that crashed writers of ``target`` left behind are removed first.
+    """
+    _remove_stale_temps(target)
     fd, temp = _create_temp(target)
     try:
         try:
@@ -484,9 +489,14 @@ def _replace_atomically(target: Path, data: bytes) -> None:
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
+            if os.name != "posix":  # pragma: no cover - Windows cannot rename an open file
+                os.close(fd)
+                fd = -1
+            # Renamed while still open, so still locked: a sweep never takes it for stale.
+            os.replace(temp, target)
         finally:
-            os.close(fd)
-        os.replace(temp, target)
+            if fd >= 0:
+                os.close(fd)
     except BaseException:
         # BaseException too: a KeyboardInterrupt must not leave secrets in a stray file.
         with contextlib.suppress(OSError):
@@ -504,12 +514,33 @@ def _create_temp(target: Path) -> tuple[int, str]:
             continue
         try:
             _ensure_private(fd)
+            claimed = _claim(fd)
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+        if not claimed:  # pragma: no cover - a sweep opened it before the lock: it goes
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            continue
         return fd, temp
+
+
+def _claim(fd: int) -> bool:
+    """Lock a temporary file just created, for as long as it exists under its name.
+
+    The lock tells a sweep (`_remove_stale_temps`) that its writer is alive. False if a
+    sweep got there first; True, unlocked, where the file system cannot lock (a sweep
+    then cannot lock the file either, and leaves it).
+    """
+    if os.name != "posix":  # pragma: no cover - Windows cannot delete an open file anyway
+        return True
+    try:
+        return _try_lock(fd)
+    except OSError:
+        return True
 
 
 def _temp_name(name: str) -> str:
@@ -528,19 +559,46 @@ def _ensure_private(fd: int) -> None:
 
 
 def _remove_stale_temps(target: Path) -> None:
-    """Delete temporary files left by a writer that crashed: they hold secrets.
+    """Delete temporary files left by writers of ``target`` that crashed: they hold secrets.
 
-    Only called under the lock, which every writer holds while its temporary file exists,
-    so any file of this exact name pattern belongs to a writer that is gone.
+    Every writer holds a lock on its temporary file from creation to rename (`_claim`),
+    and the OS drops the lock of a process that dies: a file of this exact name pattern
+    whose lock can be taken belongs to a writer that is gone. Only the user's own regular
+    files are touched: in a shared folder, another user's are theirs to clean (and the
+    sticky bit would refuse it). Best effort: whatever cannot be checked or removed stays.
     """
     pattern = re.compile(
         rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TEMP_HEX}}}{re.escape(_TEMP_SUFFIX)}"
     )
-    with os.scandir(target.parent) as entries:
-        stale = [entry.path for entry in entries if pattern.fullmatch(entry.name)]
+    try:
+        with os.scandir(target.parent) as entries:
+            stale = [entry.path for entry in entries if pattern.fullmatch(entry.name)]
+    except OSError:
+        return  # the write itself will say what is wrong with the folder
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _COMMON_FLAGS
     for temp in stale:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        if os.name != "posix":  # pragma: no cover - Windows refuses to delete an open file
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            continue
+        try:
+            fd = os.open(temp, flags)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            # The last test: the file locked is still the one under that name.
+            if (
+                info.st_uid == os.geteuid()
+                and stat.S_ISREG(info.st_mode)
+                and _try_lock(fd)
+                and os.path.samestat(info, os.lstat(temp))
+            ):
+                os.unlink(temp)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
 
 
 def _fsync_directory(directory: Path) -> None:
