@@ -1365,3 +1365,37 @@ def test_convert_account_takes_only_ascii_digits_as_an_index(
     assert (status, out) == (1, "")
     assert err.startswith("twcreds: error: ")
     assert expected in err
+
+
+# --- the state file and the store's unnamed accounts --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "existing", ["accounts", "precious", "empty", "pending"], ids=lambda name: name
+)
+def test_authorize_url_only_never_replaces_a_file_that_is_not_a_pending_state(
+    capsys: pytest.CaptureFixture[str], world: World, existing: str
+) -> None:
+    app = app_file(Path("app.txt"), world.app)
+    state = Path("state.json")
+    if existing == "accounts":
+        state = world.path  # `--state accounts.json` would replace every stored account
+    elif existing == "precious":
+        write_private(state, "precious\n")
+    elif existing == "empty":
+        write_private(state, "")  # `state=$(mktemp)` makes an empty one: nothing to lose
+    else:
+        argv = ["authorize", str(app), "--url-only", "--state", str(state)]
+        assert run(capsys, *argv, "--api-base", world.fake.url)[0] == 0
+    before = state.read_bytes()
+    argv = ["authorize", str(app), "--url-only", "--state", str(state)]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    if existing in ("empty", "pending"):
+        assert status == 0, err
+        assert json.loads(state.read_text(encoding="utf-8"))["auth_url"] == out.strip()
+        return
+    assert (status, out) == (1, "")
+    assert err.startswith(f"twcreds: error: {state} exists and is not a pending authorization")
+    assert err.endswith("; choose another --state file (or delete this one if you are sure)\n")
+    assert state.read_bytes() == before
+    assert world.fake.requests == []  # refused before asking for a request token

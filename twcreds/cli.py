@@ -462,7 +462,8 @@ If the account cannot be added there, it is kept in a file of its own, named in 
 
 Headless, in two steps (e.g. on a server): --url-only --state FILE prints only the URL and
 keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
---state FILE --pin PIN completes it, in any process, and deletes FILE.
+--state FILE --pin PIN completes it, in any process, and deletes FILE. An existing FILE is
+replaced only if it is empty or an earlier pending authorization.
 """
 
 
@@ -525,6 +526,10 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     _check_format_needs_source(args, args.app_source)
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _check_save_target(_store_path(args.save))
+    if args.url_only:
+        from twcreds.store import check_pending_target
+
+        check_pending_target(args.state)  # before the flow: never replace another file
     app = _read_app(args)
     if args.url_only:
         return _start_to_state(args, app, base)

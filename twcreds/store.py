@@ -45,6 +45,7 @@ from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
 __all__ = [
     "add_account",
     "add_accounts",
+    "check_pending_target",
     "load_pending",
     "remove_account",
     "rescue_account",
@@ -331,12 +332,41 @@ def save_pending(path: StrPath, pending: PendingAuthorization) -> None:
     """Keep the first half of the PIN flow in a private file, for `load_pending` to finish.
 
     The file holds the app's consumer secret and the request token's secret: it is written
-    as credentials are (mode 0600, atomically) and should be deleted once used.
+    as credentials are (mode 0600, atomically) and should be deleted once used. An
+    existing file is replaced only if it is a pending authorization already, or empty
+    (``mktemp`` makes one): see `check_pending_target`.
 
     Raises:
-        CredentialsError: the file cannot be written.
+        CredentialsError: ``path`` is another file, or the file cannot be written.
     """
+    check_pending_target(path)
     write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
+
+
+def check_pending_target(path: StrPath) -> None:
+    """Fail, before the flow starts, if `save_pending` would refuse ``path``.
+
+    A pending state may replace an older one, or an empty file, never anything else: an
+    accounts file named by mistake would lose every account.
+
+    Raises:
+        CredentialsError: ``path`` exists and is not a pending authorization.
+    """
+    shown = Path(os.fspath(path)).expanduser()
+    if not os.path.lexists(shown):
+        return
+    try:
+        text = decode(read_bytes(shown), str(shown))
+        if text.strip():
+            PendingAuthorization.model_validate_json(text)
+    except CredentialsNotFoundError:
+        return  # a dangling link: writing follows it, as for any file
+    except CredentialsError:
+        msg = (
+            f"{shown} exists and is not a pending authorization from `twcreds authorize"
+            " --url-only`; choose another --state file (or delete this one if you are sure)"
+        )
+        raise CredentialsError(msg) from None
 
 
 def load_pending(path: StrPath) -> PendingAuthorization:
