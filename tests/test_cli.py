@@ -1399,3 +1399,24 @@ def test_authorize_url_only_never_replaces_a_file_that_is_not_a_pending_state(
     assert err.endswith("; choose another --state file (or delete this one if you are sure)\n")
     assert state.read_bytes() == before
     assert world.fake.requests == []  # refused before asking for a request token
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+def test_authorize_url_only_refuses_a_state_link_planted_in_a_sticky_folder(
+    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.json"
+    write_private(victim, "")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "pending.json"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", str(link)]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert (status, out) == (1, "")
+    assert "is a symbolic link owned by another user (uid 65534)" in err
+    assert victim.read_bytes() == b""
+    assert world.fake.requests == []

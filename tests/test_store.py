@@ -732,6 +732,65 @@ def sticky(tmp_path: Path) -> Path:
     return folder
 
 
+def planted_link(link: Path, target: Path, uid: int = OTHER_UID) -> Path:
+    link.symlink_to(target)
+    os.lchown(link, uid, uid)
+    return link
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="giving a link to another user needs root")
+def test_a_link_planted_by_another_user_in_a_sticky_folder_is_refused(
+    tmp_path: Path, sticky: Path
+) -> None:
+    victim = tmp_path / "victim" / "accounts.json"
+    victim.parent.mkdir()
+    save_accounts(victim, make_accounts(2, "v"))
+    before = snapshot(victim.parent)
+    link = planted_link(sticky / "accounts.json", victim)
+    folder_link = planted_link(sticky / "config", victim.parent)
+    attempts: list[Callable[[], object]] = [
+        lambda: save_accounts(link, make_accounts(1, "a")),
+        lambda: add_account(link, make_account(1)),
+        lambda: remove_account(link, "vbot0"),
+        lambda: write_private_file(link, b"x"),
+        lambda: save_accounts(folder_link / "accounts.json", make_accounts(1, "a")),
+        lambda: add_account(sticky / "." / "config" / ".." / "config" / "accounts.json",
+                            make_account(1)),
+    ]  # fmt: skip
+    for attempt in attempts:
+        with pytest.raises(CredentialsError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert f"is a symbolic link owned by another user (uid {OTHER_UID})" in message
+        assert f"in the world-writable sticky folder {sticky}" in message
+        assert "fs.protected_symlinks" in message
+    assert snapshot(victim.parent) == before
+    assert sorted(os.listdir(sticky)) == ["accounts.json", "config"]
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="giving a link to another user needs root")
+def test_links_of_the_user_or_of_the_folders_owner_are_followed(
+    tmp_path: Path, sticky: Path
+) -> None:
+    real = tmp_path / "dotfiles" / "accounts.json"
+    real.parent.mkdir()
+    own = planted_link(sticky / "mine.json", real, uid=os.geteuid())
+    save_accounts(own, make_accounts(1, "a"))
+    assert load_accounts(real).names == ["abot0"]
+    # The kernel's rule too: a link owned by the sticky folder's owner is followed.
+    owned = tmp_path / "owned"
+    owned.mkdir(mode=0o1777)
+    owned.chmod(0o1777)
+    os.chown(owned, OTHER_UID, OTHER_UID)
+    add_account(planted_link(owned / "accounts.json", real), make_account(1))
+    assert load_accounts(real).names == ["abot0", "abot1"]
+    # Outside a sticky folder, any link is followed, as the kernel follows it.
+    plain = tmp_path / "plain"
+    plain.mkdir(mode=0o777)
+    remove_account(planted_link(plain / "accounts.json", real), "abot0")
+    assert load_accounts(real).names == ["abot1"]
+
+
 def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> None:
     """A file system without locking (NFS without lockd): ENOLCK, EOPNOTSUPP or EIO."""
     save_accounts(store, make_accounts(2, "a"))

@@ -121,7 +121,10 @@ def save_accounts(
     holding no accounts. The text written is `twcreds.formats.dump_accounts`'.
 
     Args:
-        path: the file to write; a symlink is followed and the file it points to replaced.
+        path: the file to write; a symlink is followed and the file it points to replaced,
+            except a link that another user planted in a sticky, world-writable folder
+            (such as ``/tmp``), which is refused as the kernel's ``fs.protected_symlinks``
+            refuses it.
         accounts: the accounts, in the order to store them.
         format: ``"json"``, ``"lines"`` or ``"env"`` (these two hold one account); None
             takes it from the name.
@@ -131,10 +134,11 @@ def save_accounts(
 
     Raises:
         CredentialsError: two accounts share an access token or a screen name, a lines or
-            env file would hold other than one account, the lock cannot be taken (the file
-            system cannot lock, or another writer held it past ``lock_timeout``), or the
-            file cannot be written (a full disk, a read-only folder, a directory in the
-            way); the old file, if any, is left as it was.
+            env file would hold other than one account, the path goes through a link
+            planted by another user, the lock cannot be taken (the file system cannot
+            lock, or another writer held it past ``lock_timeout``), or the file cannot be
+            written (a full disk, a read-only folder, a directory in the way); the old
+            file, if any, is left as it was.
         TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     shown = os.fspath(path)
@@ -165,7 +169,8 @@ def add_account(
     account's working credentials.
 
     Args:
-        path: a JSON list of accounts (or a single account), rewritten as the guide's list.
+        path: a JSON list of accounts (or a single account), rewritten as the guide's list;
+            links are followed as `save_accounts` follows them.
         account: the account to store.
         lock_timeout: seconds to wait for another writer's lock (0: do not wait; ``inf``:
             as long as it takes); None takes ``$TWCREDS_LOCK_TIMEOUT``, else 30.
@@ -274,10 +279,11 @@ def write_private(path: StrPath, data: bytes) -> None:
     A temporary file beside ``path`` is written, fsynced and renamed over it; missing
     folders are created 0700; temporary files that a crashed writer of ``path`` left behind
     are removed. Used for files that hold secrets but are not account lists, such as a
-    pending authorization's state.
+    pending authorization's state. Links are followed as `save_accounts` follows them.
 
     Raises:
-        CredentialsError: the file cannot be written; the old one, if any, is unchanged.
+        CredentialsError: the path goes through a link planted by another user, or the
+            file cannot be written; the old one, if any, is unchanged.
     """
     target = _resolve(path)
     try:
@@ -350,9 +356,11 @@ def check_pending_target(path: StrPath) -> None:
     accounts file named by mistake would lose every account.
 
     Raises:
-        CredentialsError: ``path`` exists and is not a pending authorization.
+        CredentialsError: ``path`` exists and is not a pending authorization, or goes
+            through a link planted by another user.
     """
     shown = Path(os.fspath(path)).expanduser()
+    _resolve(path)
     if not os.path.lexists(shown):
         return
     try:
@@ -479,9 +487,71 @@ def _serialize(accounts: AccountList) -> bytes:
 
 
 def _resolve(path: StrPath) -> Path:
-    # Follow a symlink (a dotfiles repo, say) so the rename replaces the file it points to
-    # instead of the link, and so that every name of one file shares one lock.
-    return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
+    """The real path to write: links followed, as ``os.path.realpath`` follows them.
+
+    A link (a dotfiles repo, say) is followed so that the rename replaces the file it
+    points to instead of the link, and so that every name of one file shares one lock.
+    But the renames then go to a path resolved here, in user space, where the kernel's
+    ``fs.protected_symlinks`` cannot step in: so its rule is applied here to every link
+    on the way, and a link planted by another user in a sticky, world-writable folder
+    (``/tmp``) is refused rather than followed onto their victim's file.
+
+    Raises:
+        CredentialsError: the path goes through such a link.
+    """
+    shown = os.fspath(path)
+    # Not abspath(): it would drop "link/.." as text, where the OS goes up from the target.
+    todo = os.path.join(os.getcwd(), os.path.expanduser(shown)).split(os.sep)[::-1]
+    resolved = os.path.abspath(os.sep)  # the root ("C:\\" on Windows)
+    if todo and todo[-1] and os.name != "posix":  # pragma: no cover - a Windows drive
+        resolved = todo.pop() + os.sep
+    links = 0
+    while todo:
+        part = todo.pop()
+        if part in ("", os.curdir):
+            continue
+        if part == os.pardir:
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        try:
+            info = os.lstat(candidate)
+            if not stat.S_ISLNK(info.st_mode):
+                resolved = candidate
+                continue
+            _check_link(shown, candidate, info, resolved)
+            links += 1
+            if links > 40:  # a loop: leave the rest to the OS, which reports ELOOP
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+            target = os.readlink(candidate)
+        except OSError:
+            # Missing (or unreadable): nothing to follow; the rest is taken as written.
+            return Path(os.path.join(candidate, *reversed(todo)))
+        if os.path.isabs(target):
+            resolved = os.path.abspath(os.sep)
+        todo.extend(reversed(target.split(os.sep)))
+    return Path(resolved)
+
+
+def _check_link(shown: str, link: str, info: os.stat_result, folder: str) -> None:
+    """Refuse what ``fs.protected_symlinks`` refuses: in a sticky world-writable folder, a
+    link owned by neither the user nor the folder's owner."""
+    if os.name != "posix" or info.st_uid == os.geteuid():
+        return
+    try:
+        place = os.stat(folder)
+    except OSError:
+        return  # the OS will fail on this path with its own error
+    shared = place.st_mode & stat.S_ISVTX and place.st_mode & stat.S_IWOTH
+    if shared and info.st_uid != place.st_uid:
+        msg = (
+            f"{shown}: {link} is a symbolic link owned by another user (uid {info.st_uid})"
+            f" in the world-writable sticky folder {folder}: twcreds does not follow it,"
+            " as the kernel's fs.protected_symlinks does not, since anyone there can plant"
+            " a link to another file; if you trust it, name the file it points to, or"
+            " keep the file in a folder of your own"
+        )
+        raise CredentialsError(msg)
 
 
 def _write(target: Path, data: bytes, count: int, shown: str) -> None:
