@@ -973,3 +973,37 @@ def test_the_lock_timeout_waits_for_a_holder_that_lets_go(store: Path) -> None:
         assert add_account(store, make_account(1), lock_timeout=30).names == ["abot0", "abot1"]
     finally:
         timer.join()
+
+
+# --- the rescue file's name ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("screen_name", "user_id", "label"),
+    [
+        ("/../../x", "1000001", "1000001"),
+        ("a/b", None, "account"),
+        ("..", None, "account"),
+        ("bot.json", "../../1", "account"),
+        ("sixteen_letters_", "1000001", "1000001"),
+        ("Good_Name_1", "1000001", "Good_Name_1"),
+    ],
+)
+def test_the_rescue_file_is_never_named_after_anything_but_a_screen_name(
+    tmp_path: Path, screen_name: str, user_id: str | None, label: str
+) -> None:
+    from twcreds.store import rescue_account
+
+    store = tmp_path / "deep" / "er" / "accounts.json"
+    store.parent.mkdir(parents=True)
+    # Folders a path built from the name would walk through.
+    (store.parent / "accounts.json.rescued-").mkdir()
+    (store.parent / "accounts.json.rescued-a").mkdir()
+    values = make_account(1).model_dump(mode="json")
+    values.update(screen_name=screen_name, user_id=user_id, access_token="t0ken")
+    account = Account.model_validate(values)
+    rescued = rescue_account(account, store)
+    assert rescued == store.parent / f"accounts.json.rescued-{label}.json"
+    assert load_accounts(rescued).names == [screen_name]
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == [str(rescued.relative_to(tmp_path))]

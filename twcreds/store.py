@@ -67,6 +67,9 @@ _TEMP_HEX = 16
 #: Seconds a writer waits for another to release the lock, unless told otherwise.
 DEFAULT_LOCK_TIMEOUT = 30.0
 LOCK_TIMEOUT_VARIABLE = "TWCREDS_LOCK_TIMEOUT"
+#: Twitter's rule for screen names and user ids: only these may name a rescue file.
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -406,13 +409,15 @@ def rescue_account(account: Account, path: StrPath) -> Path | None:
     Twitter hands an access token out once: an account authorized but not saved would
     have to be authorized again. The file, ``<name>.rescued-<screen name>.json``, is the
     guide's JSON list of one account; it goes beside ``path``, or failing that into the
-    working directory.
+    working directory. The account came from Twitter: its screen name names the file only
+    if it is one Twitter can give (``[A-Za-z0-9_]{1,15}``), else its user id if that is
+    digits, else the file is ``<name>.rescued-account.json``.
 
     Returns:
         Where the account was kept, or None if no place could take it.
     """
     target = Path(os.fspath(path)).expanduser()
-    name = f"{target.name}.rescued-{account.screen_name or account.user_id}.json"
+    name = f"{target.name}.rescued-{_rescue_label(account)}.json"
     data = dump_accounts([account], "json").encode("utf-8")
     for rescue in dict.fromkeys([target.parent / name, Path(name)]):  # beside it, else here
         try:
@@ -421,6 +426,15 @@ def rescue_account(account: Account, path: StrPath) -> Path | None:
             continue
         return rescue
     return None
+
+
+def _rescue_label(account: Account) -> str:
+    """What names a rescue file: never remote text that could hold ``/`` or ``..``."""
+    if account.screen_name is not None and _SCREEN_NAME.fullmatch(account.screen_name):
+        return account.screen_name
+    if account.user_id is not None and _USER_ID.fullmatch(account.user_id):
+        return account.user_id
+    return "account"
 
 
 # --- reading and matching --------------------------------------------------------------
