@@ -307,7 +307,8 @@ def test_examples_of_list_convert_check_add_remove_and_authorize_run(
             assert status == 0, f"twcreds {shlex.join(argv)}: {err}"
             ran += 1
     assert ran >= 14
-    assert load_accounts(default_store_path()).names == ["thirdbot", None]  # None: the 4 lines
+    # `remove '#1'` removed the account of the 4-line file, which has no name.
+    assert load_accounts(default_store_path()).names == ["thirdbot"]
     assert load_accounts("accounts.json").names == ["firstbot"]
 
 
@@ -1420,3 +1421,38 @@ def test_authorize_url_only_refuses_a_state_link_planted_in_a_sticky_folder(
     assert "is a symbolic link owned by another user (uid 65534)" in err
     assert victim.read_bytes() == b""
     assert world.fake.requests == []
+
+
+def test_remove_an_account_of_the_guides_4_line_file(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    alice = world.accounts[0]
+    lines = [
+        alice.consumer_key,
+        alice.consumer_secret.get_secret_value(),
+        alice.access_token,
+        alice.access_token_secret.get_secret_value(),
+    ]
+    Path("creds-twitter.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    Path("creds-twitter.txt").chmod(0o600)
+    save_accounts("bots.json", world.accounts[1:])
+    assert run(capsys, "add", "creds-twitter.txt", "--file", "bots.json")[0] == 0
+    status, out, _ = run(capsys, "list", "bots.json")
+    assert status == 0
+    assert re.search(r"^2  -  +-  ", out, re.MULTILINE)  # no screen name, no user id
+
+    status, _, err = run(capsys, "remove", "alice", "--file", "bots.json")
+    assert status == 1
+    assert f"(accounts: @bob, @carol, #2 (user {alice.user_id}));" in err
+    assert "or index as `twcreds list` shows it (#0 is the first)" in err
+    removed = f"Removed the account with access token {cli.mask(alice.access_token)} from"
+    status, out, err = run(capsys, "remove", "#2", "--file", "bots.json")
+    assert (status, err) == (0, "")
+    assert out == f"{removed} bots.json.\n"
+    assert load_accounts("bots.json").names == ["bob", "carol"]
+
+    assert run(capsys, "add", "creds-twitter.txt", "--file", "bots.json")[0] == 0
+    status, out, err = run(capsys, "remove", str(alice.user_id), "--file", "bots.json")
+    assert (status, err) == (0, "")
+    assert out == f"{removed} bots.json.\n"
+    assert_no_secret(out + err, world.secrets)

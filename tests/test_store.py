@@ -1007,3 +1007,61 @@ def test_the_rescue_file_is_never_named_after_anything_but_a_screen_name(
     assert load_accounts(rescued).names == [screen_name]
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert files == [str(rescued.relative_to(tmp_path))]
+
+
+# --- removing accounts that have no name -------------------------------------------------
+
+
+def guide_account(index: int) -> Account:
+    """An account from the guide's 4-line file: no screen name, no user id."""
+    return make_account(index, "g").model_copy(update={"screen_name": None, "user_id": None})
+
+
+@pytest.mark.parametrize("name", ["1", "#1", " #1 ", "1000001"])
+def test_remove_an_unnamed_account_by_index_or_its_tokens_user_id(store: Path, name: str) -> None:
+    accounts = [make_account(0), guide_account(1), guide_account(2)]
+    save_accounts(store, accounts)
+    assert remove_account(store, name) == accounts[1]
+    assert list(load_accounts(store)) == [accounts[0], accounts[2]]
+
+
+def test_remove_takes_a_name_or_user_id_before_an_index(store: Path) -> None:
+    digits = make_account(5).model_copy(update={"screen_name": "1"})
+    save_accounts(store, [guide_account(0), guide_account(1), digits])
+    assert remove_account(store, "1") == digits
+    assert remove_account(store, "#1") == guide_account(1)
+    assert list(load_accounts(store)) == [guide_account(0)]
+
+
+def test_one_user_under_two_apps_is_removed_by_index(store: Path) -> None:
+    first = guide_account(1)
+    second = first.model_copy(
+        update={"consumer_key": "other-app", "access_token": "1000001-other-token"}
+    )
+    save_accounts(store, [make_account(0), first, second])
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, "1000001")
+    assert str(caught.value) == (
+        f"{store}: user 1000001 has 2 accounts here (#1, #2), one per app;"
+        f" remove one by its index, as `twcreds list {store}` shows it: `twcreds remove"
+        f" '#1' --file {store}` (or remove_account(path, '#1'))"
+    )
+    assert store.read_bytes() == before
+    assert remove_account(store, "#2") == second
+
+
+@pytest.mark.parametrize("name", ["#3", "3", "#-1", "#\u0661", "#" + "9" * 5000, "nobody"])
+def test_remove_names_unnamed_accounts_by_index_when_nothing_matches(
+    store: Path, name: str
+) -> None:
+    save_accounts(store, [make_account(0), guide_account(1), guide_account(2)])
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, name)
+    message = str(caught.value)
+    assert "(accounts: @abot0, #1 (user 1000001), #2 (user 1000002));" in message
+    assert message.endswith(
+        "name one by screen name, user id, or index as `twcreds list` shows it (#0 is the first)"
+    )
+    assert store.read_bytes() == before

@@ -1020,8 +1020,12 @@ _REMOVE_EPILOG = """\
 examples:
   twcreds remove secondbot
   twcreds remove @secondbot --file accounts.json
+  twcreds remove '#1'                  # by its index in `twcreds list`
 
-NAME is a screen name (case-insensitive, @ optional) or a user id. The file is rewritten
+NAME is a screen name (case-insensitive, @ optional), else a user id (which also matches
+the user-id prefix of an access token: NNNN-...), else an index as `twcreds list` shows it
+(#0 or 0 for the first). An account from the guide's 4-line file has no screen name or
+user id: remove it by index or by its access token's user id. The file is rewritten
 atomically (mode 0600); removing its last account leaves an empty list.
 """
 
@@ -1031,7 +1035,7 @@ atomically (mode 0600); removing its last account leaves an empty list.
     "Remove an account from the user store, or from an accounts file.",
     _REMOVE_EPILOG,
 )
-@_argument("name", metavar="NAME", help="screen name or user id")
+@_argument("name", metavar="NAME", help="screen name, user id, or index (#0 is the first)")
 @_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
 def _cmd_remove(args: argparse.Namespace) -> int:
     from twcreds.errors import CredentialsNotFoundError
@@ -1050,8 +1054,12 @@ def _cmd_remove(args: argparse.Namespace) -> int:
                 " with --file PATH"
             )
         raise CommandError(msg) from None
-    user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
-    _out(f"Removed {removed.label}{user} from {path}.")
+    if removed.screen_name or removed.user_id:
+        user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
+        what = f"{removed.label}{user}"
+    else:  # from the guide's 4-line file
+        what = f"the account with access token {mask(removed.access_token, _ellipsis(sys.stdout))}"
+    _out(f"Removed {what} from {path}.")
     return EXIT_OK
 
 

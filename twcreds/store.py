@@ -235,8 +235,12 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
 
     Args:
         path: a JSON accounts file.
-        name: a screen name (case-insensitive, ``@`` optional) or, if no screen name
-            matches, a user id.
+        name: the first of these that matches: a screen name (case-insensitive, ``@``
+            optional); a user id, which also matches an account without one whose access
+            token starts with ``<user id>-``; an index in the list, as ``twcreds list``
+            shows it (``"#0"`` or ``"0"`` for the first). An account from the guide's
+            4-line file has no screen name or user id: name it by index or by its access
+            token's user id.
         lock_timeout: seconds to wait for another writer's lock, as for `save_accounts`.
 
     Returns:
@@ -245,13 +249,17 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
     Raises:
         CredentialsNotFoundError: there is no file at ``path``.
         CredentialsError: no account has that name (the message lists the stored ones),
-            the file is malformed or has an ``"app"`` section (it is left untouched), or
-            the lock cannot be taken or the file written.
+            several have that user id (one user authorized for several apps: the message
+            lists their indexes), the file is malformed or has an ``"app"`` section (it is
+            left untouched), or the lock cannot be taken or the file written.
         TypeError: ``name`` is not a str.
         TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     if not isinstance(name, str):
-        msg = f"remove_account needs a screen name or user id as a str, not {type(name).__name__}"
+        msg = (
+            "remove_account needs a screen name, user id or index as a str,"
+            f" not {type(name).__name__}"
+        )
         raise TypeError(msg)
     shown = os.fspath(path)
     target = _resolve(path)
@@ -259,13 +267,16 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
     with _locked(target, shown, create=False, timeout=lock_timeout):
         accounts = stored_accounts(Path(shown).expanduser(), missing_ok=False)
-        index = _find_named(accounts, name)
+        index = _find_named(accounts, name, shown)
         if index is None:
             wanted = name.strip().removeprefix("@")
-            known = names_of(accounts) or "none"
+            if len(wanted) > 40:
+                wanted = wanted[:40] + "..."
+            wanted = printable(wanted if wanted.startswith("#") else f"@{wanted}")
+            known = names_of(_removal_label(i, a) for i, a in enumerate(accounts)) or "none"
             msg = (
-                f"{shown}: no account @{wanted} to remove (accounts: {known});"
-                " name one of those by screen name or user id"
+                f"{shown}: no account {wanted} to remove (accounts: {known}); name one by"
+                " screen name, user id, or index as `twcreds list` shows it (#0 is the first)"
             )
             raise CredentialsError(msg)
         removed = accounts.pop(index)
@@ -468,16 +479,45 @@ def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
     return None
 
 
-def _find_named(accounts: list[Account], name: str) -> int | None:
-    wanted = name.strip().removeprefix("@").casefold()
+def _find_named(accounts: list[Account], name: str, shown: str) -> int | None:
+    """The index that ``name`` picks for `remove_account`: screen name, user id, index."""
+    wanted = name.strip().removeprefix("@")
+    folded = wanted.casefold()
     for index, account in enumerate(accounts):
-        if account.screen_name is not None and account.screen_name.casefold() == wanted:
+        if account.screen_name is not None and account.screen_name.casefold() == folded:
             return index
-    if wanted.isdigit():
-        for index, account in enumerate(accounts):
-            if account.user_id == wanted:
-                return index
-    return None
+    # ASCII digits only: str.isdigit() also takes "\u0661" and "\u00b2".
+    if _USER_ID.fullmatch(wanted):
+        # The guide's 4-line file records no user id, but its access token starts with it.
+        same = [
+            index
+            for index, account in enumerate(accounts)
+            if account.user_id == wanted or account.access_token.startswith(f"{wanted}-")
+        ]
+        if len(same) > 1:
+            labels = ", ".join(f"#{index}" for index in same)
+            msg = (
+                f"{shown}: user {wanted} has {len(same)} accounts here ({labels}), one per"
+                f" app; remove one by its index, as `twcreds list {shown}` shows it:"
+                f" `twcreds remove '#{same[0]}' --file {shown}`"
+                f" (or remove_account(path, '#{same[0]}'))"
+            )
+            raise CredentialsError(msg)
+        if same:
+            return same[0]
+    position = wanted.removeprefix("#")
+    # More than 18 digits is out of any list's range, and int() of thousands would fail.
+    is_index = position.isascii() and position.isdigit() and len(position) <= 18
+    return int(position) if is_index and int(position) < len(accounts) else None
+
+
+def _removal_label(index: int, account: Account) -> str:
+    """``@name``; an account without one by its index and user id, as `remove` takes it."""
+    if account.screen_name:
+        return account.label
+    user, dash, _ = account.access_token.partition("-")
+    user_id = account.user_id or (user if dash and _USER_ID.fullmatch(user) else None)
+    return f"#{index} (user {user_id})" if user_id else f"#{index}"
 
 
 def _checked(accounts: list[Account], shown: str, what: str) -> AccountList:
