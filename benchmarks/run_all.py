@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("bench_core.py", "bench_pin.py", "bench_check.py")
+SCRIPTS = ("bench_core.py", "bench_pin.py", "bench_check.py", "bench_refresh.py")
 
 
 def main() -> int:

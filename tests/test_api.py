@@ -20,7 +20,7 @@ from twcreds import (
     post_tweet,
     verify_account,
 )
-from twcreds.api import HINT_WRITE, HINTS, call
+from twcreds.api import HINT_UNAUTHORIZED, HINT_WRITE, HINTS, call, twitter_error
 from twcreds.testing import FakeTwitter
 
 
@@ -38,6 +38,7 @@ def test_verify_account_fills_in_who_it_is(fake_twitter: FakeTwitter) -> None:
     assert me.screen_name == "Primary"
     assert me.user_id == fake_twitter.create_user("Primary")
     assert me.access_token == account.access_token
+    assert isinstance(me, Account)
     assert me.consumer_secret == account.consumer_secret
     assert [r.endpoint for r in fake_twitter.requests] == ["GET /2/users/me"]
     assert fake_twitter.requests[0].verified
@@ -67,15 +68,25 @@ def test_post_tweet_returns_twitters_data(fake_twitter: FakeTwitter) -> None:
     assert fake_twitter.requests[-1].endpoint == "POST /2/tweets"
 
 
+# v2 answers every authentication failure with one problem and no code, as X does: the
+# hint names every cause, except a clock that the answer's Date header shows to be off.
+
+
 def test_a_revoked_token_is_rejected_with_its_hint(fake_twitter: FakeTwitter) -> None:
     account = _owner(fake_twitter)
     fake_twitter.revoke(account)
     with pytest.raises(CredentialsRejectedError) as caught:
         verify_account(account, api_base=fake_twitter.url)
     error = caught.value
-    assert (error.status, error.code) == (401, 89)
-    assert error.hint == HINTS[89]
+    assert (error.status, error.code) == (401, None)
+    assert (error.title, error.detail, error.type) == (
+        "Unauthorized",
+        "Unauthorized",
+        "about:blank",
+    )
+    assert error.hint == HINT_UNAUTHORIZED
     assert "authorize the account again" in str(error)
+    assert fake_twitter.requests[-1].reason == "revoked token"
 
 
 def test_a_wrong_secret_is_rejected_and_not_shown(fake_twitter: FakeTwitter) -> None:
@@ -85,20 +96,75 @@ def test_a_wrong_secret_is_rejected_and_not_shown(fake_twitter: FakeTwitter) -> 
     )
     with pytest.raises(CredentialsRejectedError) as caught:
         verify_account(wrong, api_base=fake_twitter.url)
-    assert caught.value.code == 32
+    assert caught.value.code is None
     assert "stray spaces" in str(caught.value)
+    assert "clock" not in str(caught.value)
     assert CANARY not in str(caught.value)
     assert CANARY not in repr(caught.value)
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__
+    assert fake_twitter.requests[-1].reason == "bad signature"
 
 
-def test_a_clock_that_is_off_is_named(fake_twitter: FakeTwitter) -> None:
+@pytest.mark.parametrize(
+    ("skew", "says"),
+    [(3 * 3600, "3 hours behind Twitter's"), (-600, "10 minutes ahead of Twitter's")],
+)
+def test_a_clock_that_is_off_is_named(fake_twitter: FakeTwitter, skew: int, says: str) -> None:
     account = _owner(fake_twitter)
-    fake_twitter.clock_skew = 3600
+    fake_twitter.clock_skew = skew
     with pytest.raises(CredentialsRejectedError, match="clock") as caught:
         verify_account(account, api_base=fake_twitter.url)
-    assert caught.value.code == 135
+    assert caught.value.code is None
+    assert says in str(caught.value)
+    assert "enable NTP" in str(caught.value)
+    assert fake_twitter.requests[-1].reason == "timestamp out of bounds"
+
+
+def test_a_clock_within_twitters_window_is_not_blamed(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.revoke(account)
+    fake_twitter.clock_skew = 200
+    with pytest.raises(CredentialsRejectedError) as caught:
+        verify_account(account, api_base=fake_twitter.url)
+    assert caught.value.hint == HINT_UNAUTHORIZED
+
+
+def _headers(date: str | None) -> dict[str, str]:
+    return {} if date is None else {"date": date}
+
+
+UNAUTHORIZED = '{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}'
+
+
+@pytest.mark.parametrize(
+    "date",
+    [None, "", "yesterday", "Mon, 99 Foo 2026 99:99:99 GMT", "Mon, 07 Dec 99999 10:00:00 GMT"],
+)
+def test_an_unreadable_date_header_leaves_the_generic_hint(date: str | None) -> None:
+    error = twitter_error(401, UNAUTHORIZED, _headers(date), "verify @x")
+    assert isinstance(error, CredentialsRejectedError)
+    assert error.hint == HINT_UNAUTHORIZED
+
+
+def test_a_v1_code_keeps_its_own_hint_whatever_the_date() -> None:
+    body = '{"errors":[{"code":89,"message":"Invalid or expired token."}]}'
+    error = twitter_error(401, body, {"Date": "Thu, 01 Jan 1998 00:00:00 GMT"}, "verify @x")
+    assert (error.code, error.hint) == (89, HINTS[89])
+    assert (error.title, error.detail, error.type) == (None, None, None)
+
+
+def test_problem_members_are_kept_printable() -> None:
+    body = (
+        '{"title":"Forbidden\\u001b[2J","detail":"' + "d" * 500 + '",'
+        '"type":"https://api.x.com/2/problems/usage-capped","status":403}'
+    )
+    error = twitter_error(403, body, {}, "post tweet")
+    assert error.title == "Forbidden\\x1b[2J"
+    assert error.detail is not None
+    assert len(error.detail) < 210
+    assert error.type == "https://api.x.com/2/problems/usage-capped"
+    assert "\x1b" not in str(error)
 
 
 def test_a_read_only_token_cannot_post_and_says_how_to_fix_it(fake_twitter: FakeTwitter) -> None:

@@ -47,7 +47,17 @@ from twcreds.errors import RateLimitError, TwitterAPIError
 from twcreds.sources import default_store_path
 from twcreds.testing import FakeTwitter
 
-COMMANDS = ["authorize", "add", "list", "check", "convert", "remove", "demo", "emulator"]
+COMMANDS = [
+    "authorize",
+    "add",
+    "list",
+    "check",
+    "convert",
+    "remove",
+    "token",
+    "demo",
+    "emulator",
+]
 BIN = Path(sys.executable).parent
 SCRIPT = shutil.which("twcreds", path=str(BIN)) or str(BIN / "twcreds")
 # Makes the pseudo-terminal the child's controlling terminal (getpass opens /dev/tty),
@@ -444,8 +454,10 @@ def test_list_masks_everything_and_names_the_source(
         "#",
         "SCREEN NAME",
         "USER ID",
-        "CONSUMER KEY",
+        "KIND",
+        "APP KEY",
         "ACCESS TOKEN",
+        "EXPIRES",
         "SOURCE",
     ]
     assert len(rows) == 3
@@ -454,8 +466,10 @@ def test_list_masks_everything_and_names_the_source(
             str(index),
             f"@{account.screen_name}",
             str(account.user_id),
+            "oauth1",
             "\u2026" + account.consumer_key[-4:],
             "\u2026" + account.access_token[-4:],
+            "-",
             str(world.path),
         ]
         assert account.access_token not in out
@@ -472,8 +486,13 @@ def test_list_json(capsys: pytest.CaptureFixture[str], world: World) -> None:
         "index": 1,
         "screen_name": "bob",
         "user_id": world.accounts[1].user_id,
+        "kind": "oauth1",
         "consumer_key": "\u2026" + world.app.consumer_key[-4:],
+        "client_id": None,
         "access_token": "\u2026" + world.accounts[1].access_token[-4:],
+        "expires_at": None,
+        "scopes": None,
+        "missing_scopes": [],
         "source": str(world.path),
         "where": f"{world.path}: [1] (@bob)",
     }
@@ -554,7 +573,8 @@ def test_check_reports_every_account_in_order_and_fails(
         ["3", "@bob", "ok"],
         ["4", "@oldname", "ok"],
     ]
-    assert "(code 89)" in lines[0]
+    # v2 names no cause (401 "Unauthorized", no code): the hint names each.
+    assert "Twitter answered 401: Unauthorized" in lines[0]
     assert "authorize the account again" in lines[0]
     assert re.search(r"until \d\d:\d\d:\d\d UTC \(in 1[45] min \d+ s\)", lines[2])
     assert lines[3].endswith(f"@bob (user id {world.accounts[1].user_id})")
@@ -687,7 +707,7 @@ def test_check_names_unnamed_accounts_by_index_and_masked_token(
     assert first.split()[:4] == ["0", "token", tokens[0], "ok"]
     assert first.endswith(f"@alice (user id {world.accounts[0].user_id})")
     assert second.split()[:4] == ["1", "token", tokens[1], "rejected"]
-    assert second.split("rejected", 1)[1].strip().startswith("Twitter answered 401 (code 89)")
+    assert second.split("rejected", 1)[1].strip().startswith("Twitter answered 401: Unauthorized")
     assert "unnamed" not in out
     assert "verify" not in out
     assert summary == "1 of 2 accounts ok; 1 rejected."

@@ -216,7 +216,7 @@ def test_client_from_each_format_is_oauth1_user_context(
 
 
 def test_make_client_refuses_what_is_not_an_account() -> None:
-    with pytest.raises(TypeError, match="make_client needs an Account, not dict"):
+    with pytest.raises(TypeError, match="make_client needs an Account or OAuth2Account, not dict"):
         make_client(dict(zip(("consumer_key",), FOUR, strict=False)))  # type: ignore[arg-type]
 
 
@@ -525,6 +525,7 @@ def test_load_clients_yields_one_fresh_client_per_step(tmp_path: Path) -> None:
         # The previous step's client is gone: nothing in the loop holds it any more.
         assert all(ref() is None for ref in seen)
         assert client.oauth_token == account.access_token
+        assert isinstance(account, Account)
         assert oauth_values(client)[2:4] == (
             account.access_token,
             account.access_token_secret.get_secret_value(),

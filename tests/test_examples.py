@@ -67,6 +67,40 @@ def test_post_from_all_posts_from_every_account(fake_twitter: FakeTwitter, tmp_p
     assert "3 posted, 0 failed" in done.stdout
 
 
+def test_post_every_hour_refreshes_and_keeps_the_live_token(
+    fake_twitter: FakeTwitter, tmp_path: Path
+) -> None:
+    from twcreds import OAuth2Account, refresh_account
+
+    app = fake_twitter.create_oauth2_app()
+    # Due within the 5-minute margin after a second or so: the bot refreshes mid-run.
+    account = fake_twitter.issue_oauth2_token(app, "hourly", expires_in=301.5)
+    save_accounts(tmp_path / "accounts.json", [account])
+
+    done = _run(
+        fake_twitter,
+        "post_every_hour.py",
+        "accounts.json",
+        "--every",
+        "1",
+        "--times",
+        "3",
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert [t.screen_name for t in fake_twitter.tweets] == ["hourly"] * 3
+    assert fake_twitter.oauth2_refreshes == 1
+    assert "3 posted, 0 failed" in done.stdout
+    [stored] = load_accounts(tmp_path / "accounts.json")
+    assert isinstance(stored, OAuth2Account)
+    assert stored.refresh_token != account.refresh_token
+    refresh_account(tmp_path / "accounts.json", "hourly", api_base=fake_twitter.url)
+    for secret in (account.access_token, account.refresh_token, stored.access_token):
+        assert secret is not None
+        assert secret.get_secret_value() not in done.stdout + done.stderr
+
+
 def test_post_from_all_reports_a_failure_and_carries_on(
     fake_twitter: FakeTwitter, tmp_path: Path
 ) -> None:
@@ -81,7 +115,7 @@ def test_post_from_all_reports_a_failure_and_carries_on(
     assert "@revoked: FAILED" in done.stderr
     assert "2 posted, 1 failed" in done.stdout
     rejected = [r for r in fake_twitter.requests if not r.verified]
-    assert [r.error_code for r in rejected] == [89]
+    assert [(r.status, r.reason) for r in rejected] == [(401, "revoked token")]
     for secret in _secrets(accounts):
         assert secret not in done.stdout + done.stderr
 
@@ -166,6 +200,7 @@ def test_authorize_account_runs_the_guides_secondary_account_flow(
     assert process.returncode == 0, err
     assert "authorized @secondary" in out
     [account] = load_accounts(saved)
+    assert isinstance(account, Account)
     assert (account.screen_name, account.consumer_key) == ("secondary", owner.consumer_key)
     [tweet] = fake_twitter.tweets
     assert (tweet.screen_name, tweet.text) == ("secondary", "hello world for the second time")
@@ -176,16 +211,19 @@ def test_the_demo_runs_the_whole_journey() -> None:
     lines: list[str] = []
     assert run_demo(lines.append) == 0
     text = "\n".join(lines)
-    assert "@primary_bot: verified, posted tweet" in text
-    assert "@secondary_bot: verified, posted tweet" in text
-    assert "recorded 2 of 2 posts" in text
+    assert text.count("@primary_bot (OAuth 1.0a): verified, posted tweet") == 2
+    assert text.count("@secondary_bot (OAuth 1.0a): verified, posted tweet") == 2
+    assert text.count("@oauth2_bot (OAuth 2.0): verified, posted tweet") == 2
+    assert "refreshed it before posting (1 refresh)" in text
+    assert "the stored one is live" in text
+    assert "recorded 6 of 6 posts" in text
     assert "(mode 0600)" in text
 
 
 def test_the_demo_keeps_its_file_where_asked(tmp_path: Path) -> None:
     assert run_demo(lambda _: None, directory=tmp_path) == 0
     names = [a.screen_name for a in load_accounts(tmp_path / "accounts.json")]
-    assert names == ["primary_bot", "secondary_bot"]
+    assert names == ["primary_bot", "secondary_bot", "oauth2_bot"]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from tests.conftest import CANARY, write_private
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, InsecurePermissionsWarning
-from twcreds.models import Account, App
+from twcreds.models import Account, App, OAuth2Account
 from twcreds.sources import default_store_path, load_account, load_accounts, load_app
 
 # --- the guide's snippets, verbatim ------------------------------------------------------
@@ -82,7 +82,8 @@ GUIDE_VALUES = (
 XYZ_VALUES = tuple(v.replace("abc", "xyz") for v in GUIDE_VALUES)
 
 
-def values(account: Account) -> tuple[str, str, str, str]:
+def values(account: Account | OAuth2Account) -> tuple[str, str, str, str]:
+    assert isinstance(account, Account)
     return (
         account.consumer_key,
         account.consumer_secret.get_secret_value(),
@@ -926,6 +927,7 @@ def test_loading_logs_no_secret(tmp_path: Path, caplog: pytest.LogCaptureFixture
     caplog.set_level(logging.DEBUG)
     path = write_private(tmp_path / ".env", env_text().replace("secret1", CANARY))
     account = load_account(path)
+    assert isinstance(account, Account)
     assert account.access_token_secret.get_secret_value() == CANARY
     assert CANARY not in caplog.text
     assert CANARY not in repr(account)

@@ -1043,7 +1043,7 @@ def test_one_user_under_two_apps_is_removed_by_index(store: Path) -> None:
     with pytest.raises(CredentialsError) as caught:
         remove_account(store, "1000001")
     assert str(caught.value) == (
-        f"{store}: user 1000001 has 2 accounts here (#1, #2), one per app;"
+        f"{store}: user 1000001 has 2 accounts here (#1, #2), one per app or kind;"
         f" remove one by its index, as `twcreds list {store}` shows it: `twcreds remove"
         f" '#1' --file {store}` (or remove_account(path, '#1'))"
     )
@@ -1065,3 +1065,28 @@ def test_remove_names_unnamed_accounts_by_index_when_nothing_matches(
         "name one by screen name, user id, or index as `twcreds list` shows it (#0 is the first)"
     )
     assert store.read_bytes() == before
+
+
+def oauth2_account(**values: Any) -> Any:
+    from datetime import datetime, timezone
+
+    from twcreds.models import OAuth2Account
+
+    expires = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    defaults = {"client_id": "client-id-1", "access_token": CANARY, "expires_at": expires}
+    return OAuth2Account(**{**defaults, **values})
+
+
+def test_one_user_authorized_both_ways_is_removed_by_index(store: Path) -> None:
+    """Both kinds may hold one user id; an OAuth 2.0 token never names or labels anyone."""
+    both = oauth2_account(user_id="1000001")
+    unnamed = oauth2_account(client_id="client-id-2", access_token=f"1000009-{CANARY}")
+    save_accounts(store, [make_account(1), both, unnamed])
+    with pytest.raises(CredentialsError, match=r"user 1000001 has 2 accounts here \(#0, #1\)"):
+        remove_account(store, "1000001")
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, "1000009")  # a bearer token's text is no user id
+    assert "(accounts: @abot1, #1 (user 1000001), #2);" in str(caught.value)
+    assert CANARY not in str(caught.value)
+    assert remove_account(store, "#1") == both
+    assert remove_account(store, "1000001") == make_account(1)

@@ -1,7 +1,9 @@
 """Tests for twcreds.testing.FakeTwitter: real HTTP on 127.0.0.1, real Twython, no mocks.
 
 Each rejection is provoked by a real Twython request carrying exactly one wrong value, and
-checked on the status, Twitter's error code and the fake's own records.
+checked on the status, Twitter's error code and the fake's own records. Twitter's codes
+come with the OAuth and v1.1 endpoints; v2 answers every authentication failure with one
+401 problem, so the checks of codes use v1.1's ``account/verify_credentials``.
 """
 
 from __future__ import annotations
@@ -111,6 +113,15 @@ def last_record(server: FakeTwitter) -> RequestRecord:
 
 def twitter_code(client: Any) -> int:
     return int(last_body(client)["errors"][0]["code"])
+
+
+#: What X's v2 endpoints answer to every authentication failure.
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
 
 
 @pytest.fixture
@@ -268,9 +279,10 @@ def test_one_wrong_credential_is_refused(
     code: int,
     reason: str,
 ) -> None:
+    fake.legacy_v1 = True
     client = connect(account, **wrong)
     with pytest.raises(TwythonAuthError) as caught:
-        call(client, fake, "POST", "/2/tweets", text="should not post")
+        client.update_status(status="should not post")
     assert caught.value.error_code == 401
     assert twitter_code(client) == code
     assert client._last_call["headers"]["WWW-Authenticate"].endswith(f"api_error_code={code}")
@@ -278,6 +290,19 @@ def test_one_wrong_credential_is_refused(
     assert (record.status, record.error_code, record.reason, record.verified) == (
         401,
         code,
+        reason,
+        False,
+    )
+    # The same request to v2: X's one problem for every cause; the record keeps the cause.
+    with pytest.raises(TwythonAuthError) as caught:
+        call(client, fake, "POST", "/2/tweets", text="should not post")
+    assert caught.value.error_code == 401
+    assert last_body(client) == UNAUTHORIZED
+    assert "WWW-Authenticate" not in client._last_call["headers"]
+    record = last_record(fake)
+    assert (record.status, record.error_code, record.reason, record.verified) == (
+        401,
+        None,
         reason,
         False,
     )
@@ -290,6 +315,9 @@ def test_revoked_token_gets_code_89(fake: FakeTwitter, account: Account, connect
     fake.revoke(account)
     with pytest.raises(TwythonAuthError):
         call(client, fake, "GET", "/2/users/me")
+    assert last_body(client) == UNAUTHORIZED
+    with pytest.raises(TwythonAuthError):
+        client.verify_credentials()
     assert twitter_code(client) == 89
     assert last_body(client)["errors"][0]["message"] == "Invalid or expired token."
     assert last_record(fake).reason == "revoked token"
@@ -303,7 +331,7 @@ def test_token_of_another_app_is_refused(
     other = fake.create_app("other")
     client = connect(other, token=account.access_token, token_secret="whatever")
     with pytest.raises(TwythonAuthError):
-        call(client, fake, "GET", "/2/users/me")
+        client.verify_credentials()
     assert twitter_code(client) == 89
     assert last_record(fake).reason == "token of another app"
 
@@ -313,7 +341,7 @@ def test_skewed_client_timestamp_gets_code_135(
 ) -> None:
     client = connect(account, oauth={"timestamp": str(int(time.time()) - 1000)})
     with pytest.raises(TwythonAuthError):
-        call(client, fake, "GET", "/2/users/me")
+        client.verify_credentials()
     assert twitter_code(client) == 135
     assert last_body(client)["errors"][0]["message"] == "Timestamp out of bounds."
     assert last_record(fake).reason == "timestamp out of bounds"
@@ -325,7 +353,7 @@ def test_skewed_server_clock_gets_code_135(
     client = connect(account)
     fake.clock_skew = -301
     with pytest.raises(TwythonAuthError):
-        call(client, fake, "GET", "/2/users/me")
+        client.verify_credentials()
     assert twitter_code(client) == 135
     fake.clock_skew = -290  # inside the 300 s window
     call(client, fake, "GET", "/2/users/me")
@@ -336,7 +364,7 @@ def test_replayed_nonce_is_refused(fake: FakeTwitter, account: Account, connect:
     client = connect(account, oauth={"nonce": "samenonce123", "timestamp": str(int(time.time()))})
     call(client, fake, "GET", "/2/users/me")
     with pytest.raises(TwythonAuthError):
-        call(client, fake, "GET", "/2/users/me")
+        client.verify_credentials()
     assert twitter_code(client) == 32
     assert [(r.status, r.reason) for r in fake.requests] == [
         (200, None),
@@ -347,7 +375,7 @@ def test_replayed_nonce_is_refused(fake: FakeTwitter, account: Account, connect:
 def test_unsigned_request_gets_code_215(fake: FakeTwitter, connect: Connect) -> None:
     client = connect(None)  # Twython sends requests unsigned when it has no app key
     with pytest.raises(TwythonAuthError) as caught:
-        call(client, fake, "GET", "/2/users/me")
+        client.verify_credentials()
     assert caught.value.error_code == 400
     assert twitter_code(client) == 215
     record = last_record(fake)

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from twcreds.api import post_tweet, verify_account
-    from twcreds.authorization import authorize, complete_authorization, start_authorization
+    from twcreds.authorization import (
+        DEFAULT_REDIRECT_URI,
+        authorize,
+        authorize_oauth2,
+        complete_authorization,
+        complete_oauth2_authorization,
+        start_authorization,
+        start_oauth2_authorization,
+    )
     from twcreds.clients import load_client, load_clients, make_client
     from twcreds.errors import (
         AuthorizationError,
@@ -30,15 +38,27 @@ if TYPE_CHECKING:
         TwitterAPIError,
         TwitterConnectionError,
     )
-    from twcreds.models import Account, AccountList, App, PendingAuthorization
+    from twcreds.models import (
+        POSTING_SCOPES,
+        Account,
+        AccountList,
+        App,
+        OAuth2Account,
+        OAuth2App,
+        PendingAuthorization,
+        PendingOAuth2Authorization,
+    )
     from twcreds.sources import load_account, load_accounts, load_app
     from twcreds.store import add_account, remove_account, save_accounts
+    from twcreds.tokens import refresh_account
 
 __version__ = "0.1.0.dev0"
 
 # Names are imported on first use, as pydantic does for its own: `import twcreds` stays
 # as cheap as `import pydantic`, and a script pays only for the parts it touches.
 _EXPORTS: dict[str, str] = {
+    "DEFAULT_REDIRECT_URI": "twcreds.authorization",
+    "POSTING_SCOPES": "twcreds.models",
     "Account": "twcreds.models",
     "AccountList": "twcreds.models",
     "App": "twcreds.models",
@@ -47,14 +67,19 @@ _EXPORTS: dict[str, str] = {
     "CredentialsNotFoundError": "twcreds.errors",
     "CredentialsRejectedError": "twcreds.errors",
     "InsecurePermissionsWarning": "twcreds.errors",
+    "OAuth2Account": "twcreds.models",
+    "OAuth2App": "twcreds.models",
     "PendingAuthorization": "twcreds.models",
+    "PendingOAuth2Authorization": "twcreds.models",
     "RateLimitError": "twcreds.errors",
     "TwcredsError": "twcreds.errors",
     "TwitterAPIError": "twcreds.errors",
     "TwitterConnectionError": "twcreds.errors",
     "add_account": "twcreds.store",
     "authorize": "twcreds.authorization",
+    "authorize_oauth2": "twcreds.authorization",
     "complete_authorization": "twcreds.authorization",
+    "complete_oauth2_authorization": "twcreds.authorization",
     "load_account": "twcreds.sources",
     "load_accounts": "twcreds.sources",
     "load_app": "twcreds.sources",
@@ -62,13 +87,17 @@ _EXPORTS: dict[str, str] = {
     "load_clients": "twcreds.clients",
     "make_client": "twcreds.clients",
     "post_tweet": "twcreds.api",
+    "refresh_account": "twcreds.tokens",
     "remove_account": "twcreds.store",
     "save_accounts": "twcreds.store",
     "start_authorization": "twcreds.authorization",
+    "start_oauth2_authorization": "twcreds.authorization",
     "verify_account": "twcreds.api",
 }
 
 __all__ = [
+    "DEFAULT_REDIRECT_URI",
+    "POSTING_SCOPES",
     "Account",
     "AccountList",
     "App",
@@ -77,7 +106,10 @@ __all__ = [
     "CredentialsNotFoundError",
     "CredentialsRejectedError",
     "InsecurePermissionsWarning",
+    "OAuth2Account",
+    "OAuth2App",
     "PendingAuthorization",
+    "PendingOAuth2Authorization",
     "RateLimitError",
     "TwcredsError",
     "TwitterAPIError",
@@ -85,7 +117,9 @@ __all__ = [
     "__version__",
     "add_account",
     "authorize",
+    "authorize_oauth2",
     "complete_authorization",
+    "complete_oauth2_authorization",
     "load_account",
     "load_accounts",
     "load_app",
@@ -93,9 +127,11 @@ __all__ = [
     "load_clients",
     "make_client",
     "post_tweet",
+    "refresh_account",
     "remove_account",
     "save_accounts",
     "start_authorization",
+    "start_oauth2_authorization",
     "verify_account",
 ]
 

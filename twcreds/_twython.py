@@ -26,27 +26,35 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 from twython import Twython, TwythonAuthError, TwythonError
 from typing_extensions import Self
 
 from twcreds.errors import CredentialsError, TwcredsError, TwitterAPIError, TwitterConnectionError
+
+if TYPE_CHECKING:
+    from twcreds.models import OAuth2Account
 
 __all__ = [
     "TWEETS",
     "TWITTER_API",
     "USERS_ME",
     "Answer",
+    "BearerAuth",
     "Client",
     "FlowFailure",
+    "OAuth2Client",
+    "TokenKeeper",
     "call",
     "check_timeout",
     "connection_error",
     "flow_call",
     "last_answer",
+    "post_form",
     "resolve_api_base",
 ]
 
@@ -218,7 +226,7 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
     def __init__(
         self,
         app_key: str,
-        app_secret: str,
+        app_secret: str | None,
         oauth_token: str | None = None,
         oauth_token_secret: str | None = None,
         *,
@@ -319,6 +327,113 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         self.close()
 
 
+class TokenKeeper(Protocol):
+    """What keeps an OAuth 2.0 client's bearer token current (`twcreds.tokens.Refresher`)."""
+
+    @property
+    def account(self) -> OAuth2Account:
+        """The account as the client now uses it."""
+
+    @property
+    def token(self) -> str:
+        """The bearer token to send now."""
+
+    def before_call(self) -> None:
+        """Renew the token if it is due; raise our error if that fails."""
+
+    def after_rejection(self) -> bool:
+        """Renew the token after a 401; True if there is a new one to retry with."""
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer`` with the keeper's current token, over http:// loopback too.
+
+    requests-oauthlib's ``OAuth2`` (what Twython installs for ``access_token=``) refuses
+    plain ``http://`` unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set for the whole process;
+    this reads the token at each request, so a refresh needs no new session.
+    """
+
+    def __init__(self, keeper: TokenKeeper) -> None:
+        self.keeper = keeper
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.keeper.token}"
+        return request
+
+
+class OAuth2Client(Client):
+    """A `twython.Twython` in OAuth 2.0 user context whose token renews itself.
+
+    Before each call the keeper renews a token that is due, and after a 401 it renews it
+    once and the call is sent again (file-like parameters rewound first). ``app_key`` is
+    the client id; no app secret or OAuth 1.0a token is set.
+    """
+
+    def __init__(
+        self, client_id: str, keeper: TokenKeeper, *, api_base: str, timeout: float | None
+    ) -> None:
+        super().__init__(client_id, None, api_base=api_base, timeout=timeout)
+        self.oauth_version = 2
+        self.tokens = keeper
+        self.client.auth = BearerAuth(keeper)
+
+    def request(
+        self,
+        endpoint: str,
+        method: str = "GET",
+        params: Any = None,
+        version: str = "1.1",
+        json_encoded: bool = False,
+    ) -> Any:
+        """As `Client.request`, with the token renewed when due and once after a 401."""
+        self.tokens.before_call()
+        try:
+            return super().request(endpoint, method, params, version, json_encoded)
+        except TwythonAuthError as exc:
+            if getattr(exc, "error_code", None) != 401:
+                raise
+            rejected = exc
+        # Outside the handler: the 401 must not ride along on whatever the renewal raises.
+        if not self.tokens.after_rejection():
+            raise rejected
+        _rewind(params)
+        return super().request(endpoint, method, params, version, json_encoded)
+
+
+def _rewind(params: Any) -> None:
+    if isinstance(params, Mapping):
+        for value in params.values():
+            seek = getattr(value, "seek", None)
+            if callable(seek):
+                seek(0)
+
+
+def post_form(
+    url: str,
+    data: Mapping[str, str],
+    *,
+    basic: tuple[str, str] | None,
+    timeout: float,
+    what: str,
+) -> Answer:
+    """POST a form (an OAuth 2.0 token or revoke call) and return the answer, whatever it is.
+
+    Raises:
+        TwitterConnectionError: the network failed or timed out (no answer came).
+    """
+    failure: TwcredsError
+    try:
+        with requests.Session() as session:
+            response = session.post(url, data=dict(data), auth=basic, timeout=timeout)
+            return Answer(response.status_code, dict(response.headers), response.text)
+    except requests.RequestException as exc:
+        failure = connection_error(exc, url, what, timeout)
+    except ValueError:  # a body that is not UTF-8, or a URL requests cannot use
+        failure = TwitterConnectionError(f"{what}: the answer could not be read; try again")
+    # Outside the handler: requests' exception may quote the request (a secret in its body).
+    raise failure from None
+
+
 def last_answer(client: Twython) -> Answer | None:
     """The last answer any `twython.Twython` recorded (a stock one too), if any."""
     last = client._last_call
@@ -365,6 +480,8 @@ def call(
     problem: TwcredsError
     try:
         return func()
+    except TwcredsError:
+        raise  # ours already (a refresh that failed); a CredentialsError is no parse failure
     except TwythonError as exc:
         # Twython's _request turns requests' exceptions into a bare TwythonError before
         # any answer is recorded: no answer means the network failed.

@@ -28,7 +28,7 @@ from twcreds.errors import UNPRINTABLE, InsecurePermissionsWarning, TwcredsError
 if TYPE_CHECKING:
     from twcreds.errors import RateLimitError
     from twcreds.formats import Parsed
-    from twcreds.models import Account, AccountList, App
+    from twcreds.models import AccountList, AnyAccount, App, OAuth2Account, OAuth2App
 
 __all__ = ["build_parser", "main", "main_exit", "parse_args"]
 
@@ -449,6 +449,8 @@ examples:
   twcreds authorize --no-browser
   twcreds authorize app.txt --url-only --state pending.json
   twcreds authorize --state pending.json --pin 0123456
+  twcreds authorize --oauth2 client.json
+  twcreds authorize --oauth2 --headless        # TWITTER_CLIENT_ID/_SECRET from the environment
 
 APP_SOURCE holds the app's consumer key and secret: a 2-line file (key, then secret), or
 any account file of that app (JSON, 4 lines, .env). Without it, you are asked for the key,
@@ -464,6 +466,16 @@ Headless, in two steps (e.g. on a server): --url-only --state FILE prints only t
 keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
 --state FILE --pin PIN completes it, in any process, and deletes FILE. An existing FILE is
 replaced only if it is empty or an earlier pending authorization.
+
+OAuth 2.0 (--oauth2; X's recommended way): APP_SOURCE holds the app's OAuth 2.0 client_id
+(and client_secret for a confidential client, such as an "Automated App or bot"): a JSON
+file, a .env file with TWITTER_CLIENT_ID / TWITTER_CLIENT_SECRET, or, without APP_SOURCE,
+those variables in the environment. Register exactly http://127.0.0.1:8976/callback as a
+callback URI in the app's settings: twcreds listens there once for the browser to come
+back. With --headless, open the URL on any device, approve, and paste the address the
+browser ends on (the page itself will not load). The default scopes are what a posting bot
+needs: tweet.read tweet.write users.read media.write offline.access (the last one gives the
+refresh token that keeps the bot posting without you).
 """
 
 
@@ -497,9 +509,38 @@ replaced only if it is empty or an earlier pending authorization.
 )
 @_argument("--state", metavar="FILE", help="where the pending authorization is kept between steps")
 @_argument("--pin", metavar="PIN", help="step 2 of 2: complete the authorization kept in --state")
+@_argument(
+    "--oauth2",
+    action="store_true",
+    help="authorize with OAuth 2.0 (PKCE) instead of the PIN flow",
+)
+@_argument(
+    "--headless",
+    action="store_true",
+    help="--oauth2: paste the redirected URL instead of listening for it",
+)
+@_argument(
+    "--scopes",
+    nargs="+",
+    metavar="SCOPE",
+    help="--oauth2: the scopes to ask for (default: those a posting bot needs)",
+)
+@_argument(
+    "--redirect-uri",
+    metavar="URI",
+    help="--oauth2: the callback registered for the app (default: http://127.0.0.1:8976/callback)",
+)
 @_format_options("APP_SOURCE")
 @_api_base
 def _cmd_authorize(args: argparse.Namespace) -> int:
+    if args.oauth2:
+        return _authorize_oauth2(args)
+    oauth2_only = {
+        "--headless": args.headless,
+        "--scopes": args.scopes is not None,
+        "--redirect-uri": args.redirect_uri is not None,
+    }
+    _refuse_flags(args, oauth2_only, "only with --oauth2")
     if args.url_only and args.pin is not None:
         args.parser.error("--url-only is step 1 and --pin is step 2: give one of them")
     if (args.url_only or args.pin is not None) and not args.state:
@@ -517,11 +558,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
             "--force-login": args.force_login,
             "--screen-name": args.screen_name is not None,
         }
-        extra = [flag for flag, is_given in given.items() if is_given]
-        if extra:
-            args.parser.error(
-                f"{', '.join(extra)}: not used with --pin; the state file holds the app"
-            )
+        _refuse_flags(args, given, "not used with --pin; the state file holds the app")
         return _complete_from_state(args)
     _check_format_needs_source(args, args.app_source)
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
@@ -547,6 +584,72 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     )
     _save_authorized(account, args.save, base)
     return EXIT_OK
+
+
+def _refuse_flags(args: argparse.Namespace, given: dict[str, bool], why: str) -> None:
+    """A usage error naming every flag of ``given`` that was given, and why it does not fit."""
+    extra = [flag for flag, is_given in given.items() if is_given]
+    if extra:
+        args.parser.error(f"{', '.join(extra)}: {why}")
+
+
+def _authorize_oauth2(args: argparse.Namespace) -> int:
+    given = {
+        "--url-only": args.url_only,
+        "--state": args.state is not None,
+        "--pin": args.pin is not None,
+        "--force-login": args.force_login,
+        "--screen-name": args.screen_name is not None,
+    }
+    _refuse_flags(
+        args, given, "not used with --oauth2 (use --headless on a host without a browser)"
+    )
+    from twcreds._twython import resolve_api_base
+    from twcreds.authorization import authorize_oauth2
+    from twcreds.models import POSTING_SCOPES
+
+    _check_format_needs_source(args, args.app_source)
+    base = resolve_api_base(args.api_base)
+    _check_save_target(_store_path(args.save))
+    app = _read_oauth2_app(args)
+    account = authorize_oauth2(
+        app,
+        scopes=args.scopes or POSTING_SCOPES,
+        headless=args.headless,
+        open_browser=False if args.no_browser else None,
+        prompt=input,
+        echo=_out,
+        api_base=base,
+        redirect_uri=args.redirect_uri,
+    )
+    _save_authorized(account, args.save, base)
+    missing = account.missing_scopes()
+    if missing:
+        _out(f"Note: not granted: {' '.join(missing)}; a posting bot needs them.")
+    return EXIT_OK
+
+
+def _read_oauth2_app(args: argparse.Namespace) -> OAuth2App:
+    from twcreds.errors import CredentialsNotFoundError
+    from twcreds.sources import load_oauth2_app
+
+    if args.app_source is not None:
+        return load_oauth2_app(args.app_source, format=args.format, prefix=args.prefix)
+    try:
+        return load_oauth2_app(None, prefix=args.prefix)
+    except CredentialsNotFoundError:
+        pass
+    import getpass
+
+    from twcreds.models import OAuth2App
+
+    _out("Your app's OAuth 2.0 Client ID and Secret are on the developer console's 'Keys and")
+    _out(f"tokens' page. Next time, set {args.prefix}CLIENT_ID and {args.prefix}CLIENT_SECRET.")
+    client_id = input("Client ID: ")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", getpass.GetPassWarning)
+        secret = getpass.getpass("Client Secret (empty for a public client; hidden): ")
+    return OAuth2App(client_id=client_id, client_secret=secret or None)
 
 
 def _read_app(args: argparse.Namespace) -> App:
@@ -631,7 +734,7 @@ def _check_save_target(path: Path) -> None:
         raise CommandError(msg) from None
 
 
-def _save_authorized(account: Account, save: str | None, api_base: str | None = None) -> None:
+def _save_authorized(account: AnyAccount, save: str | None, api_base: str | None = None) -> None:
     import shlex
 
     from twcreds.store import add_account
@@ -642,7 +745,8 @@ def _save_authorized(account: Account, save: str | None, api_base: str | None = 
     except (TwcredsError, OSError) as exc:
         # The PIN is spent: an account not kept now would have to be authorized again.
         raise CommandError(_rescue(account, path, save, exc)) from None
-    _out(f"Authorized {account.label} (user id {account.user_id}).")
+    who = f" (user id {account.user_id})" if account.user_id else ""
+    _out(f"Authorized {account.label}{who}.")
     _out(f"Saved to {path} (mode 0600, {_count(len(accounts))}).")
     check = ["twcreds", "check", str(path)]
     from twcreds._twython import TWITTER_API
@@ -652,7 +756,7 @@ def _save_authorized(account: Account, save: str | None, api_base: str | None = 
     _out(f"Check it with: {shlex.join(check)}")
 
 
-def _rescue(account: Account, path: Path, save: str | None, exc: BaseException) -> str:
+def _rescue(account: AnyAccount, path: Path, save: str | None, exc: BaseException) -> str:
     """Keep an account that could not be added in a file of its own; the error to show."""
     import shlex
 
@@ -711,8 +815,10 @@ examples:
   twcreds list accounts.json
   twcreds list .env --prefix BOT2_ --json
 
-Columns: index, screen name, user id, consumer key and access token (their last 4
-characters only), and where each account came from. No secret is ever shown.
+Columns: index, screen name, user id, kind (oauth1 or oauth2), the app's key (consumer key
+or OAuth 2.0 client id) and the access token (their last 4 characters only), when an OAuth
+2.0 token expires, and where each account came from. No secret is ever shown. OAuth 2.0
+accounts missing a scope a posting bot needs are named below the table, with the fix.
 """
 
 
@@ -725,6 +831,8 @@ characters only), and where each account came from. No secret is ever shown.
 @_argument("--json", action="store_true", help="print a JSON list instead")
 @_format_options()
 def _cmd_list(args: argparse.Namespace) -> int:
+    from twcreds.models import OAuth2Account
+
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
     source = f"environment ({args.prefix}*)" if parsed.environment else parsed.label
@@ -733,8 +841,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             "index": index,
             "screen_name": account.screen_name,
             "user_id": account.user_id,
-            "consumer_key": mask(account.consumer_key, ellipsis),
-            "access_token": mask(account.access_token, ellipsis),
+            **_kind_fields(account, ellipsis),
             "source": source,
             "where": record.where,
         }
@@ -748,14 +855,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
         # those keeps the JSON valid. A line break here is the indentation's own.
         print(UNPRINTABLE.sub(_json_escape, text), flush=True)
         return EXIT_OK
-    table = [["#", "SCREEN NAME", "USER ID", "CONSUMER KEY", "ACCESS TOKEN", "SOURCE"]]
+    header = ["#", "SCREEN NAME", "USER ID", "KIND", "APP KEY", "ACCESS TOKEN", "EXPIRES"]
+    table = [[*header, "SOURCE"]]
     table += [
         [
             str(row["index"]),
             f"@{account.screen_name}" if account.screen_name else "-",
             account.user_id or "-",
-            str(row["consumer_key"]),
+            str(row["kind"]),
+            str(row["client_id"] or row["consumer_key"]),
             str(row["access_token"]),
+            _expiry(account),
             source,
         ]
         for row, account in zip(rows, accounts, strict=True)
@@ -765,7 +875,60 @@ def _cmd_list(args: argparse.Namespace) -> int:
         _out(
             "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         )
+    for index, account in enumerate(accounts):
+        if isinstance(account, OAuth2Account) and account.missing_scopes():
+            _out(_missing_scopes_note(index, account))
     return EXIT_OK
+
+
+def _kind_fields(account: AnyAccount, ellipsis: str) -> dict[str, Any]:
+    """The columns that differ between the two kinds, for ``list`` and ``status``."""
+    from twcreds.models import OAuth2Account
+
+    if isinstance(account, OAuth2Account):
+        return {
+            "kind": "oauth2",
+            "consumer_key": None,
+            "client_id": mask(account.client_id, ellipsis),
+            "access_token": mask(account.access_token.get_secret_value(), ellipsis),
+            "expires_at": account.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "scopes": list(account.scopes),
+            "missing_scopes": list(account.missing_scopes()),
+        }
+    return {
+        "kind": "oauth1",
+        "consumer_key": mask(account.consumer_key, ellipsis),
+        "client_id": None,
+        "access_token": mask(account.access_token, ellipsis),
+        "expires_at": None,
+        "scopes": None,
+        "missing_scopes": [],
+    }
+
+
+def _expiry(account: AnyAccount) -> str:
+    """When an OAuth 2.0 token expires, for a table: ``15:04 UTC``, or ``expired``."""
+    from datetime import datetime, timezone
+
+    from twcreds.models import OAuth2Account
+
+    if not isinstance(account, OAuth2Account):
+        return "-"
+    if account.expires_within(0):
+        refresh = " (refreshable)" if account.refresh_token is not None else ""
+        return f"expired{refresh}"
+    when = account.expires_at
+    if when.date() == datetime.now(timezone.utc).date():
+        return f"{when:%H:%M} UTC"
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+def _missing_scopes_note(index: int, account: OAuth2Account) -> str:
+    missing = " ".join(account.missing_scopes())
+    return (
+        f"note: [{index}] {account.label} lacks {missing}, which a posting bot needs;"
+        " authorize it again: `twcreds authorize --oauth2 APP`"
+    )
 
 
 # --- twcreds check ---------------------------------------------------------------------
@@ -813,13 +976,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from twcreds._twython import resolve_api_base
 
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
-    _, accounts = _read(args)
+    parsed, accounts = _read(args)
     total = len(accounts)
     ellipsis = _ellipsis(sys.stdout)
     labels = [
         account.label
         if account.screen_name or account.user_id
-        else f"token {mask(account.access_token, ellipsis)}"
+        else f"token {_masked_token(account, ellipsis)}"
         for account in accounts
     ]
     index_width = len(str(total - 1))
@@ -828,7 +991,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     results: dict[int, tuple[str, str]] = {}
     shown = 0
     _progress(progress, f"\rchecked 0/{total}")
-    for index, result in _check_all(accounts, base, args.timeout, args.workers):
+    store = parsed.path
+    for index, result in _check_all(accounts, base, args.timeout, args.workers, store):
         results[index] = result
         _progress(progress, "\r\x1b[K")
         # Lines come out in the SOURCE's order, each as soon as those before it are done.
@@ -848,13 +1012,30 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
-def _check_one(account: Account, api_base: str, timeout: float) -> tuple[str, str]:
-    """Verify one account; (status, detail), never an exception."""
+def _masked_token(account: AnyAccount, ellipsis: str) -> str:
+    token = account.access_token
+    return mask(token if isinstance(token, str) else token.get_secret_value(), ellipsis)
+
+
+def _check_one(
+    account: AnyAccount, api_base: str, timeout: float, store: Path | None = None
+) -> tuple[str, str]:
+    """Verify one account; (status, detail), never an exception.
+
+    An OAuth 2.0 account whose token is due is refreshed on the way, under its file's lock
+    and written back (``store``), exactly as a bot's own client would.
+    """
     from twcreds.api import verify_account
+    from twcreds.clients import make_client
     from twcreds.errors import CredentialsRejectedError, RateLimitError, TwitterConnectionError
+    from twcreds.models import OAuth2Account
 
     try:
-        me = verify_account(account, api_base=api_base, timeout=timeout)
+        if isinstance(account, OAuth2Account):
+            with make_client(account, api_base=api_base, timeout=timeout, store=store) as client:
+                me = verify_account(client)
+        else:
+            me = verify_account(account, api_base=api_base, timeout=timeout)
     except TwcredsError as exc:
         status = {
             CredentialsRejectedError: "rejected",
@@ -871,6 +1052,10 @@ def _check_one(account: Account, api_base: str, timeout: float) -> tuple[str, st
     stored = account.screen_name
     if stored and me.screen_name and stored.casefold() != me.screen_name.casefold():
         detail += f"; stored as @{stored}: the account was renamed"
+    if isinstance(me, OAuth2Account):
+        detail += f"; OAuth 2.0, token until {_expiry(me)}"
+        if me.missing_scopes():
+            detail += f"; lacks {' '.join(me.missing_scopes())}: `twcreds authorize --oauth2`"
     return "ok", detail
 
 
@@ -885,7 +1070,7 @@ def _reset_detail(exc: RateLimitError) -> str:
 
 
 def _check_all(
-    accounts: AccountList, api_base: str, timeout: float, workers: int
+    accounts: AccountList, api_base: str, timeout: float, workers: int, store: Path | None = None
 ) -> Iterator[tuple[int, tuple[str, str]]]:
     """Check the accounts on ``workers`` threads; (index, result) as each one finishes.
 
@@ -907,7 +1092,7 @@ def _check_all(
                 index = todo.get_nowait()
             except queue.Empty:
                 return
-            done.put((index, _check_one(accounts[index], api_base, timeout)))
+            done.put((index, _check_one(accounts[index], api_base, timeout, store)))
 
     for _ in range(min(workers, len(accounts))):
         threading.Thread(target=work, name="twcreds-check", daemon=True).start()
@@ -1000,7 +1185,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pick(accounts: AccountList, name: str, parsed: Parsed) -> Account:
+def _pick(accounts: AccountList, name: str, parsed: Parsed) -> AnyAccount:
     """``--account NAME``: a screen name first (one may be all digits), else an index."""
     from twcreds.sources import select_account
 
@@ -1057,9 +1242,83 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     if removed.screen_name or removed.user_id:
         user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
         what = f"{removed.label}{user}"
-    else:  # from the guide's 4-line file
-        what = f"the account with access token {mask(removed.access_token, _ellipsis(sys.stdout))}"
+    else:  # from the guide's 4-line file: its access token's last 4, as `list` shows them
+        token = removed.access_token
+        value = token if isinstance(token, str) else token.get_secret_value()
+        what = f"the account with access token {mask(value, _ellipsis(sys.stdout))}"
     _out(f"Removed {what} from {path}.")
+    return EXIT_OK
+
+
+# --- twcreds token ---------------------------------------------------------------------
+
+_PRINT_EPILOG = """\
+examples:
+  twcreds token mybot
+  curl -H "Authorization: Bearer $(twcreds token mybot)" https://api.x.com/2/users/me
+  twcreds token 0 --file accounts.json --min-valid 3600
+
+Prints a valid OAuth 2.0 access token of the stored account NAME (a screen name, or an
+index as `twcreds list` shows it), and nothing else, on stdout. A token expiring within
+--min-valid seconds (default 300) is refreshed first, under the file's lock, and the new
+pair is written back before it is printed, so scripts sharing the account with bots never
+spend each other's refresh token. The token is a secret: this is the one command, with
+`convert -o -`, that prints one.
+"""
+
+
+@_command(
+    "print a valid OAuth 2.0 access token, refreshed if due",
+    "Print a stored account's OAuth 2.0 access token, refreshing it first if due.",
+    _PRINT_EPILOG,
+)
+@_argument("name", metavar="NAME", help="screen name or index of a stored OAuth 2.0 account")
+@_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_argument(
+    "--min-valid",
+    type=_positive_float,
+    default=300.0,
+    metavar="SECONDS",
+    help="refresh unless the token stays valid this long (default: 300)",
+)
+@_argument(
+    "--timeout",
+    type=_positive_float,
+    default=DEFAULT_TIMEOUT,
+    metavar="SECONDS",
+    help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
+)
+@_api_base
+def _cmd_token(args: argparse.Namespace) -> int:
+    from twcreds._twython import resolve_api_base
+    from twcreds.errors import CredentialsError
+    from twcreds.models import OAuth2Account
+    from twcreds.sources import load_accounts, select_account
+    from twcreds.tokens import Refresher
+
+    base = resolve_api_base(args.api_base)
+    path = _store_path(args.file)
+    accounts = load_accounts(path, format="json")
+    name = args.name.strip()
+    choice: str | int = name
+    if name.isascii() and name.isdigit() and len(name) <= 18:
+        try:
+            accounts[name]
+        except KeyError:
+            choice = int(name)
+    account = select_account(accounts, choice, str(path))
+    if not isinstance(account, OAuth2Account):
+        msg = (
+            f"{path}: {account.label} is an OAuth 1.0a account: it signs each request and has"
+            " no bearer token; authorize it with `twcreds authorize --oauth2` for one"
+        )
+        raise CredentialsError(msg)
+    keeper = Refresher(account, store=path, on_refresh=None, api_base=base, timeout=args.timeout)
+    if account.expires_within(args.min_valid):
+        keeper.renew_if(lambda stored: stored.expires_within(args.min_valid))
+    # Asked for explicitly, for scripts: the token alone on stdout.
+    sys.stdout.write(keeper.token + "\n")
+    sys.stdout.flush()
     return EXIT_OK
 
 

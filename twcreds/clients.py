@@ -1,19 +1,29 @@
 """Ready, correctly signed Twython clients from credentials.
 
-Clients are `twython.Twython` instances in OAuth 1.0a user context (Twython's OAuth 2
-``access_token`` is never set), with a timeout (per connect and per read) on every call,
-sent to ``api_base`` — Twitter by default, or an offline `twcreds.testing.FakeTwitter`.
-They survive `pickle` and `copy.deepcopy`, timeout and ``api_base`` included, so they can
-be handed to a process pool.
+An `Account` gives a `twython.Twython` in OAuth 1.0a user context (Twython's OAuth 2
+``access_token`` is never set); an `OAuth2Account` gives one in OAuth 2.0 user context
+(``Authorization: Bearer``) that renews its own token, under the lock of the file it came
+from (see `twcreds.tokens`). Every client has a timeout (per connect and per read) on
+every call, and sends its calls to ``api_base`` — X by default, or an offline
+`twcreds.testing.FakeTwitter`. They survive `pickle` and `copy.deepcopy`, timeout and
+``api_base`` included, so they can be handed to a process pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twcreds.models import Account, AccountList
-from twcreds.sources import Format, StrPath, load_account, load_accounts
+from twcreds.models import Account, AccountList, AnyAccount, OAuth2Account
+from twcreds.sources import (
+    Format,
+    StrPath,
+    locate_account,
+    parse_source,
+    validate_records,
+)
 
 if TYPE_CHECKING:
     from twython import Twython
@@ -22,38 +32,59 @@ __all__ = ["load_client", "load_clients", "make_client"]
 
 
 def make_client(
-    credentials: Account, *, api_base: str | None = None, timeout: float = 30.0
+    credentials: AnyAccount,
+    *,
+    api_base: str | None = None,
+    timeout: float = 30.0,
+    store: StrPath | None = None,
+    on_refresh: Callable[[OAuth2Account], object] | None = None,
 ) -> Twython:
     """Build a Twython client for one account; no network I/O happens here.
 
     Args:
-        credentials: the account whose four values sign every request.
+        credentials: an `Account` (its four values sign every request with OAuth 1.0a) or
+            an `OAuth2Account` (its bearer token goes with every request).
         api_base: where calls go; default ``TWCREDS_API_BASE``, else Twitter.
         timeout: seconds per connect and per read, for every call the client makes (not a
             deadline for a whole call: a server that keeps sending slowly can take longer).
+        store: OAuth 2.0 only: the JSON file the account is stored in. Renewals then
+            happen under its lock, take a token another process already renewed, and are
+            written back before use. `load_client` and `load_clients` set it for you.
+        on_refresh: OAuth 2.0 only: called with the renewed account after each refresh
+            (after it was written back, with ``store``).
 
     Returns:
-        A `twython.Twython` in OAuth 1.0a user context; use it as a context manager, or
-        call its ``close()``, to release its connections. It can be pickled and
-        deep-copied; the copy keeps the timeout and ``api_base``.
+        A `twython.Twython` in OAuth 1.0a or OAuth 2.0 user context; use it as a context
+        manager, or call its ``close()``, to release its connections. It can be pickled
+        and deep-copied; the copy keeps the timeout and ``api_base``. An OAuth 2.0
+        client renews its token before a call when it expires within 5 minutes, and once
+        after a 401.
 
     Raises:
         CredentialsError: ``api_base`` (or ``TWCREDS_API_BASE``) is not an http(s) URL.
-        TypeError: ``credentials`` is not an `Account`.
+        TypeError: ``credentials`` is not an `Account` or `OAuth2Account`.
         ValueError: ``timeout`` is not a positive number.
     """
-    if not isinstance(credentials, Account):
+    if not isinstance(credentials, Account | OAuth2Account):
         msg = (
-            f"make_client needs an Account, not {type(credentials).__name__};"
+            f"make_client needs an Account or OAuth2Account, not {type(credentials).__name__};"
             " build one with Account(...) or load_account(...)"
         )
         raise TypeError(msg)
     # Lazy: twython and requests are heavy to import, and a script that only loads
     # credentials should not pay for them.
-    from twcreds._twython import Client, check_timeout, resolve_api_base
+    from twcreds._twython import Client, OAuth2Client, check_timeout, resolve_api_base
 
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
+    if isinstance(credentials, OAuth2Account):
+        from twcreds.tokens import Refresher
+
+        path = None if store is None else Path(os.fspath(store)).expanduser()
+        keeper = Refresher(
+            credentials, store=path, on_refresh=on_refresh, api_base=base, timeout=seconds
+        )
+        return OAuth2Client(credentials.client_id, keeper, api_base=base, timeout=seconds)
     return Client(
         credentials.consumer_key,
         credentials.consumer_secret.get_secret_value(),
@@ -94,8 +125,8 @@ def load_client(
 
     resolve_api_base(api_base)  # before the file is read: a bad argument fails first
     check_timeout(timeout)
-    credentials = load_account(source, account=account, format=format, prefix=prefix)
-    return make_client(credentials, api_base=api_base, timeout=timeout)
+    credentials, path = locate_account(source, account=account, format=format, prefix=prefix)
+    return make_client(credentials, api_base=api_base, timeout=timeout, store=path)
 
 
 def load_clients(
@@ -105,7 +136,7 @@ def load_clients(
     prefix: str = "TWITTER_",
     api_base: str | None = None,
     timeout: float = 30.0,
-) -> Iterator[tuple[Account, Twython]]:
+) -> Iterator[tuple[AnyAccount, Twython]]:
     """Yield ``(account, client)`` for every account of a source, one client at a time.
 
     The whole source is validated when this is called, before anything is yielded, so a
@@ -132,15 +163,15 @@ def load_clients(
 
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
-    accounts = load_accounts(source, format=format, prefix=prefix)
-    return _clients(accounts, base, seconds)
+    parsed = parse_source(source, format=format, prefix=prefix)
+    return _clients(validate_records(parsed), base, seconds, parsed.path)
 
 
 def _clients(
-    accounts: AccountList, api_base: str, timeout: float
-) -> Iterator[tuple[Account, Twython]]:
+    accounts: AccountList, api_base: str, timeout: float, store: Path | None
+) -> Iterator[tuple[AnyAccount, Twython]]:
     for account in accounts:
-        client = make_client(account, api_base=api_base, timeout=timeout)
+        client = make_client(account, api_base=api_base, timeout=timeout, store=store)
         try:
             yield account, client
         finally:

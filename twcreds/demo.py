@@ -1,10 +1,12 @@
 """The guide's whole journey, offline, in one call: what ``twcreds demo`` runs.
 
 Against an in-process `twcreds.testing.FakeTwitter` that checks real OAuth 1.0a
-signatures over real HTTP: register an app and the owner's access token; authorize a
-second account through the real PIN flow; save both to a private multi-account file; load
-them with `load_clients`; verify and post from each; confirm every post on the fake's
-record.
+signatures and real OAuth 2.0 tokens over real HTTP: register an app and the owner's access
+token; authorize a second account through the real PIN flow and a third through the real
+PKCE flow (OAuth 2.0); save all three to a private multi-account file; load them with
+`load_clients`; verify and post from each; let the OAuth 2.0 token expire and post again,
+which refreshes it and writes the new pair back to the file; confirm every post on the
+fake's record.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 __all__ = ["run_demo"]
 
 PRIMARY = "primary_bot"
 SECONDARY = "secondary_bot"
+MODERN = "oauth2_bot"
 
 
 def run_demo(echo: Callable[[str], object] = print, *, directory: Path | None = None) -> int:
@@ -36,18 +40,22 @@ def run_demo(echo: Callable[[str], object] = print, *, directory: Path | None = 
 
 def _journey(echo: Callable[[str], object], directory: Path) -> int:
     from twcreds import (
+        OAuth2Account,
         TwcredsError,
         complete_authorization,
+        complete_oauth2_authorization,
+        load_accounts,
         load_clients,
         post_tweet,
         save_accounts,
         start_authorization,
+        start_oauth2_authorization,
         verify_account,
     )
     from twcreds.testing import FakeTwitter
 
     with FakeTwitter() as twitter:
-        echo(f"1. An offline Twitter is serving at {twitter.url} (real OAuth 1.0a checks).")
+        echo(f"1. An offline Twitter is serving at {twitter.url} (real OAuth 1.0a and 2.0 checks).")
         app = twitter.create_app(name="twcreds-demo")
         echo(f"2. Registered an app; its consumer key ends in ...{app.consumer_key[-4:]}.")
         primary = twitter.issue_token(app, PRIMARY)
@@ -61,31 +69,67 @@ def _journey(echo: Callable[[str], object], directory: Path) -> int:
         secondary = complete_authorization(pending, pin)
         echo(f"   authorized @{secondary.screen_name} (user id {secondary.user_id}).")
 
-        path = directory / "accounts.json"
-        save_accounts(path, [primary, secondary])
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        echo(f"5. Saved both accounts to {path} (mode {mode:04o}).")
+        echo(f"5. Authorizing a third account, @{MODERN}, with OAuth 2.0 (PKCE):")
+        client = twitter.create_oauth2_app(name="twcreds-demo")
+        pending2 = start_oauth2_authorization(client, api_base=twitter.url)
+        echo(f"   open {pending2.auth_url[:72]}...")
+        redirect = twitter.approve_oauth2(pending2.auth_url, MODERN)
+        echo("   ... the owner clicks 'Authorize app'; X sends the browser back with a code")
+        modern = complete_oauth2_authorization(pending2, redirect)
+        echo(
+            f"   authorized @{modern.screen_name}: a 2-hour bearer token and a single-use"
+            f" refresh token, scopes {' '.join(modern.scopes)}."
+        )
 
-        echo("6. Loading them with load_clients() and posting from each:")
+        path = directory / "accounts.json"
+        save_accounts(path, [primary, secondary, modern])
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        echo(f"6. Saved the three accounts to {path} (mode {mode:04o}).")
+
+        echo("7. Loading them with load_clients() and posting from each:")
         posted: list[tuple[str, str]] = []
         failures = 0
-        for account, client in load_clients(path, api_base=twitter.url):
-            try:
-                me = verify_account(client)
-                tweet = post_tweet(client, f"hello from @{me.screen_name}, via twcreds")
-            except TwcredsError as exc:
-                failures += 1
-                echo(f"   {account.label}: FAILED: {exc}")
-                continue
-            posted.append((str(me.screen_name), str(tweet["id"])))
-            echo(f"   @{me.screen_name}: verified, posted tweet {tweet['id']}")
+
+        def post_from_all(greeting: str) -> None:
+            nonlocal failures
+            for account, client in load_clients(path, api_base=twitter.url):
+                try:
+                    me = verify_account(client)
+                    tweet = post_tweet(client, f"{greeting} from @{me.screen_name}, via twcreds")
+                except TwcredsError as exc:
+                    failures += 1
+                    echo(f"   {account.label}: FAILED: {exc}")
+                    continue
+                posted.append((str(me.screen_name), str(tweet["id"])))
+                echo(f"   @{me.screen_name} ({account.kind}): verified, posted tweet {tweet['id']}")
+
+        post_from_all("hello")
+        echo(f"8. Two hours later, @{MODERN}'s bearer token has expired:")
+        expired = modern.model_copy(
+            update={"expires_at": datetime.now(timezone.utc) - timedelta(minutes=1)}
+        )
+        save_accounts(path, [primary, secondary, expired])
+        spent = modern.refresh_token
+        post_from_all("hello again")
+        stored = [a for a in load_accounts(path) if isinstance(a, OAuth2Account)]
+        renewed = len(stored) == 1 and stored[0].refresh_token != spent
+        echo(
+            f"   the client refreshed it before posting ({twitter.oauth2_refreshes} refresh)"
+            " and wrote the new pair to the file first"
+            + (": the old refresh token is spent, the stored one is live." if renewed else ".")
+        )
 
         recorded = {(t.screen_name, str(t.id)) for t in twitter.tweets}
         confirmed = [post for post in posted if post in recorded]
         echo(
-            f"7. The offline Twitter recorded {len(confirmed)} of {len(posted) + failures}"
+            f"9. The offline Twitter recorded {len(confirmed)} of {len(posted) + failures}"
             " posts from the right accounts."
         )
-    ok = failures == 0 and len(confirmed) == len(posted) == 2
+    ok = (
+        failures == 0
+        and len(confirmed) == len(posted) == 6
+        and renewed
+        and twitter.oauth2_refreshes == 1
+    )
     echo("Demo complete: every step worked." if ok else "Demo FAILED: see the steps above.")
     return 0 if ok else 1

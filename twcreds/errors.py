@@ -6,9 +6,10 @@ refines, so ``except ValueError`` keeps working around our loaders::
     TwcredsError
     ├── CredentialsError (also ValueError)    malformed or incomplete credentials
     │   └── CredentialsNotFoundError           nothing to load at the source or along the chain
-    ├── AuthorizationError                    the PIN flow failed
+    ├── AuthorizationError                    the PIN or PKCE flow failed
     ├── TwitterAPIError                       Twitter answered with an error: .status, .code, .hint
-    │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials
+    │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials;
+    │   │                                     or a refused OAuth 2.0 refresh (400)
     │   └── RateLimitError                    429: .reset_at, .retry_after
     └── TwitterConnectionError                the network failed or timed out
     InsecurePermissionsWarning (UserWarning)
@@ -58,6 +59,12 @@ class TwitterAPIError(TwcredsError):
         status: The HTTP status code.
         code: Twitter's own error code (32, 89, 135, 453, ...) when it sent one.
         hint: What usually causes this and how to fix it, or ``None``.
+        title: The ``title`` of X's problem answer (v2's RFC 7807 errors), or ``None``.
+        detail: Its ``detail``, or ``None``.
+        type: Its ``type``, a URI such as ``https://api.x.com/2/problems/usage-capped``
+            (``about:blank`` for a bare HTTP status), or ``None``.
+
+    The texts come from the server: they are escaped with :func:`printable` and cut short.
     """
 
     def __init__(
@@ -67,11 +74,17 @@ class TwitterAPIError(TwcredsError):
         status: int | None = None,
         code: int | None = None,
         hint: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        type: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.hint = hint
+        self.title = title
+        self.detail = detail
+        self.type = type
 
     def __str__(self) -> str:
         message = super().__str__()
@@ -99,8 +112,13 @@ class RateLimitError(TwitterAPIError):
         hint: str | None = None,
         reset_at: datetime | None = None,
         retry_after: float | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        type: str | None = None,
     ) -> None:
-        super().__init__(message, status=status, code=code, hint=hint)
+        super().__init__(
+            message, status=status, code=code, hint=hint, title=title, detail=detail, type=type
+        )
         self.reset_at = reset_at
         self.retry_after = retry_after
 

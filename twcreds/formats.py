@@ -25,7 +25,17 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, get_args
 
 from twcreds.errors import CredentialsError
-from twcreds.models import _STRIP, ALIASES, CANONICAL, Account, name_suffix
+from twcreds.models import (
+    _STRIP,
+    ALIASES,
+    CANONICAL,
+    OAUTH2_ALIASES,
+    Account,
+    AnyAccount,
+    OAuth2Account,
+    is_oauth2_record,
+    name_suffix,
+)
 
 __all__ = [
     "ENVIRONMENT",
@@ -51,7 +61,7 @@ ENVIRONMENT = "the environment"
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
 # Only keys of ours are quoted in messages: any other could be a value pasted as a key.
-_KNOWN_KEYS = frozenset({*CANONICAL, "app", "accounts"})
+_KNOWN_KEYS = frozenset({*CANONICAL, *OAUTH2_ALIASES, "app", "accounts"})
 _CONSUMER_KEYS = frozenset(ALIASES["consumer_key"] + ALIASES["consumer_secret"])
 _TOKEN_FIELDS = ("access_token", "access_token_secret")
 
@@ -101,6 +111,9 @@ class Parsed:
     app: Record | None = None
     #: The records are process environment variables, not a file's.
     environment: bool = False
+    #: The JSON file the records came from, where a refreshed OAuth 2.0 token is written
+    #: back; None for other formats and the environment.
+    path: Path | None = None
 
 
 # --- text ----------------------------------------------------------------------------
@@ -364,7 +377,12 @@ def _app_with_accounts(value: dict[str, Any], label: str) -> Parsed:
         record = _json_record(item, label, "accounts", index)
         # All or nothing: half an app's pair mixed with half another's signs every
         # request wrongly, so an account naming either consumer value keeps its own.
-        if app is not None and isinstance(item, dict) and not _CONSUMER_KEYS & item.keys():
+        if (
+            app is not None
+            and isinstance(item, dict)
+            and not _CONSUMER_KEYS & item.keys()
+            and not is_oauth2_record(item)
+        ):
             record = record._replace(data={**app, **item})
         records.append(record)
     app_record = Record(app, f"{label}: app") if app is not None else None
@@ -440,7 +458,77 @@ def _env_record(
     return Record(data, label, where, names)
 
 
-def _env_parsed(label: str, record: Record) -> Parsed:
+#: OAuth 2.0 account fields -> their variable names behind the prefix. The screen name and
+#: user id are shared with OAuth 1.0a's; the token variables say OAUTH2 so that one
+#: environment can hold an account of each kind.
+OAUTH2_VARIABLES: Mapping[str, str] = MappingProxyType(
+    {
+        "client_id": "CLIENT_ID",
+        "client_secret": "CLIENT_SECRET",
+        "access_token": "OAUTH2_ACCESS_TOKEN",
+        "refresh_token": "OAUTH2_REFRESH_TOKEN",
+        "expires_at": "OAUTH2_EXPIRES_AT",
+        "scopes": "OAUTH2_SCOPES",
+        "screen_name": "SCREEN_NAME",
+        "user_id": "USER_ID",
+    }
+)
+_SHARED_FIELDS = frozenset({"screen_name", "user_id"})
+_OAUTH2_TOKENS = frozenset({"access_token", "refresh_token", "expires_at"})
+
+
+def _oauth2_env_keys(prefix: str) -> dict[str, str]:
+    """Variable name -> field, for the OAuth 2.0 variables behind ``prefix``."""
+    return {f"{prefix}{var}": field for field, var in OAUTH2_VARIABLES.items()}
+
+
+def _env_parsed(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> Parsed:
+    """The accounts (or the app) the ``{prefix}*`` variables define: of either kind, or both."""
+    oauth2 = _oauth2_env_keys(prefix)
+    own2 = {var for var in values if var in oauth2 and oauth2[var] not in _SHARED_FIELDS}
+    if not own2:
+        return _oauth1_parsed(label, _env_record(label, values, places, prefix))
+    oauth1 = _env_keys(prefix)
+    shared = {var for var in values if oauth2.get(var) in _SHARED_FIELDS}
+    own1 = {var for var in values if var in oauth1 and var not in shared}
+    # Unknown variables are kept as spelling hints, with the kind they sit beside.
+    unknown = {var for var in values if var not in oauth1 and var not in oauth2}
+    chosen = own2 | shared | (set() if own1 else unknown)
+    chosen_values = {var: values[var] for var in values if var in chosen}
+    record = _oauth2_record(label, chosen_values, places, oauth2, prefix)
+    parsed = Parsed(label, [])
+    if own1:
+        rest = {var: value for var, value in values.items() if var not in own2}
+        parsed = _oauth1_parsed(label, _env_record(label, rest, places, prefix))
+    if not _OAUTH2_TOKENS.isdisjoint(oauth2[var] for var in own2):
+        return Parsed(label, [*parsed.records, record], parsed.app)
+    return parsed if parsed.app is not None or parsed.records else Parsed(label, [], app=record)
+
+
+def _oauth2_record(
+    label: str,
+    values: Mapping[str, str],
+    places: Mapping[str, str],
+    oauth2: Mapping[str, str],
+    prefix: str,
+) -> Record:
+    data: dict[str, str] = {}
+    names: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for var, value in values.items():
+        # An unknown name is kept without the prefix (and OAUTH2_), for spelling hints.
+        key = oauth2.get(var) or var[len(prefix) :].lower().removeprefix("oauth2_")
+        data[key] = value
+        names[key] = var
+        where[key] = places[var]
+    for var, field in oauth2.items():
+        names.setdefault(field, var)
+    return Record(data, label, where, names)
+
+
+def _oauth1_parsed(label: str, record: Record) -> Parsed:
     if any(CANONICAL.get(key) in _TOKEN_FIELDS for key in record.data):
         return Parsed(label, [record])
     return Parsed(label, [], app=record)
@@ -452,7 +540,7 @@ def _ours(var: str, prefix: str) -> bool:
 
 
 def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
-    wanted = _env_keys(prefix)
+    wanted = _env_keys(prefix).keys() | _oauth2_env_keys(prefix).keys()
     return any(var in wanted and (blank_ok or value.strip()) for var, value in values.items())
 
 
@@ -487,7 +575,7 @@ def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Pa
             places[binding.key] = f"{label}:{line}"
     if not _defines(values, prefix, blank_ok=blank_ok):
         return None
-    return _env_parsed(label, _env_record(label, values, places, prefix))
+    return _env_parsed(label, values, places, prefix)
 
 
 def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
@@ -500,23 +588,27 @@ def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
     if not _defines(values, prefix, blank_ok=False):
         return None
     places = dict.fromkeys(values, ENVIRONMENT)
-    parsed = _env_parsed(ENVIRONMENT, _env_record(ENVIRONMENT, values, places, prefix))
-    return replace(parsed, environment=True)
+    return replace(_env_parsed(ENVIRONMENT, values, places, prefix), environment=True)
 
 
 # --- writing ---------------------------------------------------------------------------
 
 
 def dump_accounts(
-    accounts: Account | Iterable[Account], format: Format = "json", *, prefix: str = "TWITTER_"
+    accounts: AnyAccount | Iterable[AnyAccount],
+    format: Format = "json",
+    *,
+    prefix: str = "TWITTER_",
 ) -> str:
     """Write accounts as the text of a ``json``, ``lines`` or ``env`` file (real secrets).
 
     ``json`` writes the guide's multi-account list for an iterable (``[]`` for none), and
-    the guide's single-account object for one `Account`; either reads back with
-    `twcreds.load_accounts` and with the guide's plain ``json.load`` loop. ``lines`` writes
-    the guide's four lines; ``env`` writes ``{prefix}CONSUMER_KEY=...`` lines, with the
-    screen name and user id when known. Both hold one account.
+    the guide's single-account object for one account; either reads back with
+    `twcreds.load_accounts`, and OAuth 1.0a accounts alone with the guide's plain
+    ``json.load`` loop. ``lines`` writes the guide's four lines (OAuth 1.0a only); ``env``
+    writes ``{prefix}CONSUMER_KEY=...`` lines (``{prefix}CLIENT_ID=...`` and
+    ``{prefix}OAUTH2_*`` for OAuth 2.0), with the screen name and user id when known. Both
+    hold one account.
 
     Args:
         accounts: one account, or the accounts in the order to write them.
@@ -531,11 +623,11 @@ def dump_accounts(
     if format not in FORMATS:
         msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
         raise CredentialsError(msg)
-    single = isinstance(accounts, Account)
-    items = [accounts] if isinstance(accounts, Account) else list(accounts)
+    single = isinstance(accounts, Account | OAuth2Account)
+    items = [accounts] if isinstance(accounts, Account | OAuth2Account) else list(accounts)
     for item in items:
-        if not isinstance(item, Account):
-            msg = f"dump_accounts needs Account objects, not {type(item).__name__}"
+        if not isinstance(item, Account | OAuth2Account):
+            msg = f"dump_accounts needs Account or OAuth2Account objects, not {type(item).__name__}"
             raise TypeError(msg)
     records = [item.model_dump(mode="json", exclude_none=True) for item in items]
     if format == "json":
@@ -549,13 +641,24 @@ def dump_accounts(
         )
         raise CredentialsError(msg)
     (values,) = records
-    if format == "lines":
+    if isinstance(items[0], OAuth2Account):
+        if format == "lines":
+            msg = (
+                "a lines file holds the guide's four OAuth 1.0a values, not an OAuth 2.0"
+                " account; write json or env"
+            )
+            raise CredentialsError(msg)
+        values["scopes"] = " ".join(values["scopes"])
+        names: Iterable[tuple[str, str]] = OAUTH2_VARIABLES.items()
+    elif format == "lines":
         return "\n".join(values[name] for name in LINE_FIELDS) + "\n"
+    else:
+        names = ((name, name.upper()) for name in (*LINE_FIELDS, "screen_name", "user_id"))
     lines = [f"# Twitter credentials for {items[0].label}, written by twcreds"]
     lines += [
-        f"{prefix}{name.upper()}={_env_value(values[name])}"
-        for name in (*LINE_FIELDS, "screen_name", "user_id")
-        if name in values
+        f"{prefix}{var}={_env_value(values[name])}"
+        for name, var in names
+        if name in values and values[name] != ""
     ]
     return "\n".join(lines) + "\n"
 

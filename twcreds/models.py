@@ -1,4 +1,9 @@
-"""Pydantic models for credentials: `App`, `Account`, `AccountList`, `PendingAuthorization`.
+"""Pydantic models for credentials: OAuth 1.0a, OAuth 2.0, and the pending halves of both flows.
+
+`App`, `Account` and `PendingAuthorization` are OAuth 1.0a's (the guide's four values and the
+PIN flow); `OAuth2App`, `OAuth2Account` and `PendingOAuth2Authorization` are OAuth 2.0's (a
+client id, a two-hour bearer token and a single-use refresh token; the PKCE flow).
+`AccountList` holds either kind.
 
 Every model is frozen. Secrets are :class:`~pydantic.SecretStr`, masked in ``repr()`` and
 ``str()``; explicit JSON serialization (``model_dump_json()``, ``model_dump(mode="json")``)
@@ -13,16 +18,19 @@ import difflib
 import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Annotated, Any, NoReturn
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, NoReturn, Union
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     RootModel,
     SecretStr,
+    Tag,
     ValidationError,
     field_serializer,
     model_validator,
@@ -32,7 +40,28 @@ from typing_extensions import Self
 
 from twcreds.errors import CredentialsError
 
-__all__ = ["Account", "AccountList", "App", "PendingAuthorization"]
+__all__ = [
+    "POSTING_SCOPES",
+    "Account",
+    "AccountList",
+    "AnyAccount",
+    "App",
+    "OAuth2Account",
+    "OAuth2App",
+    "PendingAuthorization",
+    "PendingOAuth2Authorization",
+]
+
+#: The OAuth 2.0 scopes a posting bot asks for: read and write posts, know who it is,
+#: upload media, and ``offline.access`` for a refresh token (without it, re-authorize
+#: every two hours).
+POSTING_SCOPES: tuple[str, ...] = (
+    "tweet.read",
+    "tweet.write",
+    "users.read",
+    "media.write",
+    "offline.access",
+)
 
 # Python's str.strip() leaves a byte-order mark alone; editors on Windows put one in. Every
 # character str.isspace() knows is here (an ideographic or no-break space pasted around a
@@ -63,6 +92,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
 #: Every accepted input name -> its canonical name.
 CANONICAL: dict[str, str] = {alias: name for name, names in ALIASES.items() for alias in names}
 SECRET_FIELDS = frozenset({"consumer_secret", "access_token_secret", "oauth_token_secret"})
+#: The fields of an OAuth 2.0 account, in the order files write them. ``scope`` (the token
+#: endpoint's own name, a space-separated string) is accepted for ``scopes``.
+OAUTH2_FIELDS = (
+    "client_id",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "expires_at",
+    "scopes",
+    "screen_name",
+    "user_id",
+)
+OAUTH2_ALIASES: dict[str, str] = {**{name: name for name in OAUTH2_FIELDS}, "scope": "scopes"}
+_CONSUMER_NAMES = frozenset(ALIASES["consumer_key"] + ALIASES["consumer_secret"])
+# OAuth 2.0 scopes are short words with dots (tweet.read, offline.access).
+_SCOPE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _required(value: object) -> str:
@@ -129,8 +174,60 @@ def _screen_name(value: object) -> str | None:
     return name
 
 
+def _expires_at(value: object) -> datetime:
+    """An aware UTC time: a datetime with a zone, ISO 8601 text, or seconds since the epoch."""
+    if isinstance(value, str):
+        text = _required(value)
+        if re.fullmatch(r"[0-9]{1,12}(?:\.[0-9]+)?", text):
+            value = float(text)
+        else:
+            try:
+                # Python 3.10's fromisoformat does not take the "Z" that JSON writers use.
+                value = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+            except ValueError:
+                raise PydanticCustomError("not_a_time", "is not a time") from None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            value = datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise PydanticCustomError("not_a_time", "is not a time") from None
+    if not isinstance(value, datetime):
+        raise PydanticCustomError(
+            "not_a_string",
+            "must be a string, not {type}",
+            {"type": "null" if value is None else type(value).__name__},
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("naive_time", "has no time zone")
+    return value.astimezone(timezone.utc)
+
+
+def _scopes(value: object) -> tuple[str, ...]:
+    """Scopes as a tuple: from a list, or from the token endpoint's space-separated string."""
+    if value is None:
+        return ()
+    items: list[object]
+    if isinstance(value, str):
+        items = list(value.split())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise PydanticCustomError(
+            "not_scopes", "must be a list of scopes or a space-separated string"
+        )
+    scopes: dict[str, None] = {}
+    for item in items:
+        if not (isinstance(item, str) and _SCOPE.fullmatch(item.strip(_STRIP))):
+            raise PydanticCustomError("bad_scope", "holds something that is not a scope")
+        scopes[item.strip(_STRIP)] = None
+    return tuple(scopes)
+
+
 _Str = Annotated[str, BeforeValidator(_required)]
 _Secret = Annotated[SecretStr, BeforeValidator(_required)]
+_OptSecret = Annotated[SecretStr | None, BeforeValidator(_optional)]
+_Time = Annotated[datetime, BeforeValidator(_expires_at)]
+_Scopes = Annotated[tuple[str, ...], BeforeValidator(_scopes)]
 _OptStr = Annotated[str | None, BeforeValidator(_optional)]
 _ScreenName = Annotated[str | None, BeforeValidator(_screen_name)]
 
@@ -281,14 +378,117 @@ class Account(_Model):
     @property
     def label(self) -> str:
         """``@screen_name`` when known, else ``user <id>``, else ``(unnamed)``: for messages."""
-        if self.screen_name:
-            return f"@{self.screen_name}"
-        if self.user_id:
-            return f"user {self.user_id}"
-        return "(unnamed account)"
+        return _label(self.screen_name, self.user_id)
+
+    @property
+    def kind(self) -> str:
+        """``"OAuth 1.0a"``: for messages and listings."""
+        return "OAuth 1.0a"
 
 
-def names_of(accounts: Iterable[Account | str], *, limit: int = 10) -> str:
+def _label(screen_name: str | None, user_id: str | None) -> str:
+    if screen_name:
+        return f"@{screen_name}"
+    if user_id:
+        return f"user {user_id}"
+    return "(unnamed account)"
+
+
+class OAuth2App(_Model):
+    """An app's OAuth 2.0 client, from the developer console's "OAuth 2.0 Client ID and Secret".
+
+    A confidential client ("Web App, Automated App or Bot") has a secret and authenticates
+    to the token endpoint with HTTP Basic; a public one ("Native App") has none and sends
+    its ``client_id`` in the body, PKCE being its only proof.
+    """
+
+    client_id: _Str
+    client_secret: _OptSecret = None
+
+    @field_serializer("client_secret", when_used="json")
+    def _reveal_secrets(self, value: SecretStr | None) -> str | None:
+        return None if value is None else value.get_secret_value()
+
+    @property
+    def confidential(self) -> bool:
+        """Whether the client has a secret (and authenticates with HTTP Basic)."""
+        return self.client_secret is not None
+
+
+class OAuth2Account(_Model):
+    """One account authorized with OAuth 2.0: a bearer token and, to renew it, a refresh token.
+
+    The access token lives about two hours; the refresh token (issued with the
+    ``offline.access`` scope) is single-use: each refresh returns a new pair and kills the
+    old refresh token. Clients from `twcreds.load_client` refresh it themselves and write
+    the new pair back to the file it came from.
+    """
+
+    client_id: _Str
+    client_secret: _OptSecret = None
+    access_token: _Secret
+    refresh_token: _OptSecret = None
+    expires_at: _Time
+    scopes: _Scopes = Field(default=(), validation_alias=AliasChoices("scopes", "scope"))
+    screen_name: _ScreenName = None
+    user_id: _OptStr = None
+
+    @field_serializer("client_secret", "access_token", "refresh_token", when_used="json")
+    def _reveal_secrets(self, value: SecretStr | None) -> str | None:
+        return None if value is None else value.get_secret_value()
+
+    @property
+    def app(self) -> OAuth2App:
+        """The client half of these credentials."""
+        return OAuth2App.model_construct(client_id=self.client_id, client_secret=self.client_secret)
+
+    @property
+    def label(self) -> str:
+        """``@screen_name`` when known, else ``user <id>``, else ``(unnamed)``: for messages."""
+        return _label(self.screen_name, self.user_id)
+
+    @property
+    def kind(self) -> str:
+        """``"OAuth 2.0"``: for messages and listings."""
+        return "OAuth 2.0"
+
+    def expires_within(self, seconds: float, *, now: datetime | None = None) -> bool:
+        """Whether the access token expires within ``seconds`` from ``now`` (or has expired)."""
+        moment = now or datetime.now(timezone.utc)
+        return self.expires_at <= moment + timedelta(seconds=seconds)
+
+    def missing_scopes(self, needed: Iterable[str] = POSTING_SCOPES) -> tuple[str, ...]:
+        """The scopes of ``needed`` this account was not granted (``()`` when unknown)."""
+        if not self.scopes:
+            return ()
+        return tuple(scope for scope in needed if scope not in self.scopes)
+
+
+#: Either kind of user account.
+AnyAccount = Union[Account, OAuth2Account]  # noqa: UP007 - a runtime alias, also for 3.10
+
+
+def is_oauth2_record(data: object) -> bool:
+    """Whether a raw record is an OAuth 2.0 account: it has ``client_id`` and no consumer key."""
+    return isinstance(data, Mapping) and "client_id" in data and _CONSUMER_NAMES.isdisjoint(data)
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, OAuth2Account) or (
+        not isinstance(value, Account) and is_oauth2_record(value)
+    ):
+        return "oauth2"
+    return "oauth1"
+
+
+_TaggedAccount = Annotated[
+    Union[Annotated[Account, Tag("oauth1")], Annotated[OAuth2Account, Tag("oauth2")]],  # noqa: UP007
+    Discriminator(_kind_of),
+]
+_KIND_TAGS = frozenset({"oauth1", "oauth2"})
+
+
+def names_of(accounts: Iterable[AnyAccount | str], *, limit: int = 10) -> str:
     """The accounts' labels for a message, cut after ``limit``: ``@a, @b and 3 more``.
 
     A string is taken as a label already made (``[2] @bot``, say); an account gives its own.
@@ -303,11 +503,13 @@ def _normalize_name(name: str) -> str:
     return name.strip(_STRIP).removeprefix("@").casefold()
 
 
-class AccountList(_Frozen, _Validating, RootModel[list[Account]]):
-    """Several accounts, as in the guide's multi-account JSON list.
+class AccountList(_Frozen, _Validating, RootModel[list[_TaggedAccount]]):
+    """Several accounts, as in the guide's multi-account JSON list; of either kind.
 
     Supports ``len()``, iteration, and ``accounts[i]`` by index or
-    ``accounts["name"]`` by screen name (case-insensitive, ``@`` optional).
+    ``accounts["name"]`` by screen name (case-insensitive, ``@`` optional). A name that
+    an OAuth 1.0a and an OAuth 2.0 account share is a `CredentialsError` listing both by
+    index: choose one by its index.
     """
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
@@ -343,18 +545,29 @@ class AccountList(_Frozen, _Validating, RootModel[list[Account]]):
             raise PydanticCustomError("duplicate_account", "{detail}", {"detail": duplicate})
         return self
 
-    def __iter__(self) -> Iterator[Account]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[AnyAccount]:  # type: ignore[override]
         return iter(self.root)
 
     def __len__(self) -> int:
         return len(self.root)
 
-    def __getitem__(self, key: int | str) -> Account:
+    def __getitem__(self, key: int | str) -> AnyAccount:
         if isinstance(key, str):
             wanted = _normalize_name(key)
-            for account in self.root:
-                if account.screen_name is not None and account.screen_name.casefold() == wanted:
-                    return account
+            found = [
+                index
+                for index, account in enumerate(self.root)
+                if account.screen_name is not None and account.screen_name.casefold() == wanted
+            ]
+            if len(found) == 1:
+                return self.root[found[0]]
+            if found:
+                both = names_of(f"[{i}] ({self.root[i].kind})" for i in found)
+                msg = (
+                    f"@{self.root[found[0]].screen_name} names {len(found)} accounts: {both};"
+                    " choose one by its index"
+                )
+                raise CredentialsError(msg)
             known = names_of(a for a in self.root if a.screen_name) or "none has a screen name"
             raise KeyError(f"no account named @{wanted} (accounts: {known})")
         return self.root[key]
@@ -365,19 +578,27 @@ class AccountList(_Frozen, _Validating, RootModel[list[Account]]):
         return [account.screen_name for account in self.root]
 
 
-def find_duplicate(accounts: Sequence[Account]) -> str | None:
-    """Describe the first pair of accounts sharing an access token or screen name."""
-    tokens: dict[str, int] = {}
-    names: dict[str, int] = {}
+def find_duplicate(accounts: Sequence[AnyAccount]) -> str | None:
+    """Describe the first pair of accounts sharing an access token or screen name.
+
+    Judged per kind: one user may be authorized both with OAuth 1.0a and with OAuth 2.0.
+    """
+    tokens: dict[object, int] = {}
+    names: dict[object, int] = {}
     for index, account in enumerate(accounts):
-        first = tokens.setdefault(account.access_token, index)
+        if isinstance(account, Account):
+            token: object = account.access_token
+            kind = "oauth1"
+        else:
+            token, kind = ("oauth2", account.access_token.get_secret_value()), "oauth2"
+        first = tokens.setdefault(token, index)
         if first != index:
             return (
                 f"accounts [{first}] and [{index}] have the same access token;"
                 " keep only one of them"
             )
         if account.screen_name is not None:
-            first = names.setdefault(account.screen_name.casefold(), index)
+            first = names.setdefault((kind, account.screen_name.casefold()), index)
             if first != index:
                 return (
                     f"accounts [{first}] and [{index}] have the same screen name"
@@ -387,7 +608,7 @@ def find_duplicate(accounts: Sequence[Account]) -> str | None:
 
 
 def _app_of(value: object) -> object:
-    return value.app if isinstance(value, Account) else value
+    return value.app if isinstance(value, Account | OAuth2Account) else value
 
 
 class PendingAuthorization(_Model):
@@ -400,6 +621,26 @@ class PendingAuthorization(_Model):
     api_base: _OptStr = None
 
     @field_serializer("oauth_token_secret", when_used="json")
+    def _reveal_secrets(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+
+class PendingOAuth2Authorization(_Model):
+    """The state between the two halves of the PKCE flow; save it to finish elsewhere.
+
+    It holds the PKCE code verifier, the one proof that the code X sends back was asked for
+    by this program: keep it as privately as a token.
+    """
+
+    auth_url: _Str
+    state: _Str
+    code_verifier: _Secret
+    redirect_uri: _Str
+    scopes: _Scopes
+    app: Annotated[OAuth2App, BeforeValidator(_app_of)]
+    api_base: _OptStr = None
+
+    @field_serializer("code_verifier", when_used="json")
     def _reveal_secrets(self, value: SecretStr) -> str:
         return value.get_secret_value()
 
@@ -417,21 +658,40 @@ _WHAT = {
     " developer portal or `twcreds authorize`",
     "screen_name": "the account's screen name",
     "user_id": "the account's numeric user id",
+    "client_id": "the app's OAuth 2.0 Client ID, from the developer console's Keys and tokens page",
+    "client_secret": "the app's OAuth 2.0 Client Secret, from the developer console's Keys and"
+    " tokens page",
+    "refresh_token": "the account's refresh token, from `twcreds authorize --oauth2`",
+    "expires_at": "when the access token expires (ISO 8601 with a time zone, such as"
+    " 2026-12-07T15:00:00Z, or seconds since 1970)",
+    "scopes": "the scopes the account granted (a list, or a space-separated string)",
 }
 
 
-def _fix(field: str, verb: str) -> str:
+#: What differs for an OAuth 2.0 record.
+_WHAT_OAUTH2 = {
+    "access_token": "the account's OAuth 2.0 access token, from `twcreds authorize --oauth2`",
+}
+
+
+def _fix(field: str, verb: str, record: object = None) -> str:
+    if is_oauth2_record(record) and field in _WHAT_OAUTH2:
+        return f"{verb} {_WHAT_OAUTH2[field]}"
     if field in _WHAT:
         return f"{verb} {_WHAT[field]}"
-    # The rest are PendingAuthorization's, which only a new request token can mend.
+    # The rest are the pending flows', which only a new authorization can mend.
     return "start the authorization again"
+
+
+#: Every name a record may use -> its field, both kinds (for spelling hints).
+_VOCABULARY: dict[str, str] = {**OAUTH2_ALIASES, **CANONICAL}
 
 
 def _closest_field(key: str) -> str | None:
     """The canonical field an unknown key most likely misspells, if any is close enough."""
     folded = key.strip().lower().replace("-", "_").replace(" ", "_")
     best, score = None, 0.0
-    for alias, name in CANONICAL.items():
+    for alias, name in _VOCABULARY.items():
         ratio = difflib.SequenceMatcher(None, folded, alias).ratio()
         if ratio > score:
             best, score = name, ratio
@@ -452,7 +712,7 @@ def did_you_mean(
     """
     names = names or {}
     for key in record:
-        if isinstance(key, str) and key not in CANONICAL and _closest_field(key) == missing:
+        if isinstance(key, str) and key not in _VOCABULARY and _closest_field(key) == missing:
             return f"found {names.get(key, key)!r}: did you mean {names.get(missing, missing)!r}?"
     return None
 
@@ -479,20 +739,20 @@ def describe_error(
     if kind == "user_id_mismatch":
         path = ["user_id"]
     key = path[-1] if path else ""
-    field = key if len(path) == 1 and key in fields else CANONICAL.get(key, key)
+    field = key if len(path) == 1 and key in fields else _VOCABULARY.get(key, key)
     shown = names.get(key) or names.get(field) or ".".join(path)
     if kind == "missing":
         hint = did_you_mean(record, field, names) if isinstance(record, Mapping) else None
-        return f"{shown} is missing; " + (hint or _fix(field, "add it:"))
+        return f"{shown} is missing; " + (hint or _fix(field, "add it:", record))
     if kind == "empty":
-        return f"{shown} is empty; " + _fix(field, "fill in")
+        return f"{shown} is empty; " + _fix(field, "fill in", record)
     if kind == "not_a_string":
         return f"{shown} {error.get('msg', 'must be a string')}; write the value as a string"
     if kind == "too_long":
         length = error.get("msg", "is too long").removeprefix("is ")
         return (
             f"{shown} is {length}, longer than any Twitter credential"
-            f" ({MAX_VALUE_LENGTH:,} at most); " + _fix(field, "copy in just")
+            f" ({MAX_VALUE_LENGTH:,} at most); " + _fix(field, "copy in just", record)
         )
     if kind == "inner_whitespace":
         return (
@@ -504,6 +764,18 @@ def describe_error(
             f"{shown} contains '$', '{{' or '}}', as a shell variable does; twcreds reads"
             " values as written and expands no variable: write the value itself, or export"
             " the variable in your shell and let twcreds read it from the environment"
+        )
+    if kind == "not_a_time":
+        return f"{shown} is not a time; " + _fix("expires_at", "write")
+    if kind == "naive_time":
+        return (
+            f"{shown} has no time zone, so it could be any of 24 hours; add one"
+            " (2026-12-07T15:00:00Z or +00:00)"
+        )
+    if kind in ("not_scopes", "bad_scope"):
+        return (
+            f'{shown} must be a list of scopes (such as ["tweet.read", "users.read"]) or'
+            " a space-separated string of them"
         )
     if kind == "user_id_mismatch":
         return (
@@ -537,7 +809,7 @@ def credentials_error(
     """
     parts = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = error.get("loc", ())
+        loc = strip_kind_tags(error.get("loc", ()))
         record: object = data
         prefix = ""
         if loc and isinstance(loc[0], int):
@@ -548,6 +820,11 @@ def credentials_error(
             error = {**error, "loc": loc[1:]}
         parts.append(prefix + describe_error(error, record, fields=fields))
     return CredentialsError(f"{where}: " + "; ".join(parts))
+
+
+def strip_kind_tags(loc: Sequence[Any]) -> tuple[Any, ...]:
+    """A pydantic error location without the union's kind tags (``oauth1``, ``oauth2``)."""
+    return tuple(part for part in loc if part not in _KIND_TAGS)
 
 
 def name_suffix(record: object) -> str:

@@ -14,8 +14,9 @@ import stat
 import sys
 import warnings
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -43,10 +44,15 @@ from twcreds.models import (
     CANONICAL,
     Account,
     AccountList,
+    AnyAccount,
     App,
+    OAuth2Account,
+    OAuth2App,
     describe_error,
     find_duplicate,
+    is_oauth2_record,
     names_of,
+    strip_kind_tags,
 )
 
 __all__ = [
@@ -58,6 +64,8 @@ __all__ = [
     "load_account",
     "load_accounts",
     "load_app",
+    "load_oauth2_app",
+    "locate_account",
     "parse_source",
     "read_bytes",
     "read_source",
@@ -67,6 +75,7 @@ __all__ = [
 ]
 
 StrPath = str | os.PathLike[str]
+AppT = TypeVar("AppT", App, OAuth2App)
 
 #: Files larger than this are refused before they are read: no credentials file comes close.
 MAX_FILE_SIZE = 16 * 1024 * 1024
@@ -75,6 +84,7 @@ MAX_FILE_SIZE = 16 * 1024 * 1024
 # them cannot give one value twice, which keeps the check below off the common path.
 _ALIAS_ONLY = frozenset(CANONICAL) - frozenset(ALIASES)
 _ACCOUNTS_ADAPTER: TypeAdapter[list[Account]] | None = None
+_OAUTH2_ADAPTER: TypeAdapter[list[OAuth2Account]] | None = None
 
 
 # --- reading files ---------------------------------------------------------------------
@@ -184,22 +194,62 @@ def validate_records(parsed: Parsed) -> AccountList:
             )
             raise CredentialsError(msg)
         raise CredentialsError(f"{parsed.label}: no accounts in it; add at least one")
+    oauth2 = [is_oauth2_record(record.data) for record in records]
     values = []
-    for record in records:
+    for record, is_oauth2 in zip(records, oauth2, strict=True):
         data = record.data
-        if type(data) is dict and not _ALIAS_ONLY.isdisjoint(data):
+        if not is_oauth2 and type(data) is dict and not _ALIAS_ONLY.isdisjoint(data):
             _check_aliases(record)
         values.append(data)
     try:
-        accounts = _accounts_adapter().validate_python(values)
+        accounts: list[AnyAccount]
+        if any(oauth2):
+            accounts = _validate_mixed(values, records, oauth2)
+        else:
+            accounts = list(_accounts_adapter().validate_python(values))
     except ValidationError as exc:
         error = _located_error(exc, records)
+    except CredentialsError as exc:
+        error = exc
     else:
         duplicate = find_duplicate(accounts)
         if duplicate is None:
             return AccountList.model_construct(accounts)
         error = CredentialsError(f"{parsed.label}: {duplicate}")
     raise error from None
+
+
+def _oauth2_adapter() -> TypeAdapter[list[OAuth2Account]]:
+    global _OAUTH2_ADAPTER
+    if _OAUTH2_ADAPTER is None:
+        _OAUTH2_ADAPTER = TypeAdapter(list[OAuth2Account])
+    return _OAUTH2_ADAPTER
+
+
+def _validate_mixed(
+    values: list[Any], records: Sequence[Record], oauth2: Sequence[bool]
+) -> list[AnyAccount]:
+    """Validate a list holding both kinds, each with its own model, keeping the order.
+
+    Raises:
+        CredentialsError: every error of both kinds, each at its record's place.
+    """
+    results: dict[int, AnyAccount] = {}
+    problems: list[str] = []
+    for kind in (False, True):
+        where = [i for i, is_oauth2 in enumerate(oauth2) if is_oauth2 is kind]
+        if not where:
+            continue
+        adapter = _oauth2_adapter() if kind else _accounts_adapter()
+        try:
+            validated = adapter.validate_python([values[i] for i in where])
+        except ValidationError as exc:
+            problems.append(str(_located_error(exc, [records[i] for i in where])))
+            continue
+        results.update(zip(where, validated, strict=True))
+    if problems:
+        raise CredentialsError("; ".join(problems))
+    return [results[i] for i in range(len(values))]
 
 
 def _check_aliases(record: Record, fields: Collection[str] = ALIASES.keys()) -> None:
@@ -229,16 +279,23 @@ def _comparable(value: object) -> object:
     return value.strip(_STRIP) if isinstance(value, str) else value
 
 
-def validate_app(record: Record) -> App:
-    """Validate an app section, a 2-line file, or the consumer half of an account record.
+def validate_app(record: Record) -> App | OAuth2App:
+    """Validate an app section, a 2-line file, or the app half of an account record.
+
+    A record with ``client_id`` (and no consumer key) is an OAuth 2.0 client.
 
     Raises:
-        CredentialsError: the consumer key or secret is missing or malformed.
+        CredentialsError: the consumer key or secret (or the client id) is missing or
+            malformed.
     """
-    if isinstance(record.data, dict) and not _ALIAS_ONLY.isdisjoint(record.data):
-        _check_aliases(record, ("consumer_key", "consumer_secret"))
+    if is_oauth2_record(record.data):
+        model: type[App | OAuth2App] = OAuth2App
+    else:
+        model = App
+        if isinstance(record.data, dict) and not _ALIAS_ONLY.isdisjoint(record.data):
+            _check_aliases(record, ("consumer_key", "consumer_secret"))
     try:
-        return App.__pydantic_validator__.validate_python(record.data)  # type: ignore[no-any-return]
+        return model.__pydantic_validator__.validate_python(record.data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         error = _located_error(exc, [record], indexed=False)
     raise error from None
@@ -250,7 +307,7 @@ def _located_error(
     """One message for every error: ``<place>: <what>; <how to fix>``, joined by ``; ``."""
     parts: list[str] = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = error["loc"]
+        loc = strip_kind_tags(error["loc"])
         record = records[loc[0]] if indexed and isinstance(loc[0], int) else records[0]
         if indexed:
             loc = loc[1:]
@@ -296,7 +353,7 @@ def read_source(
         raise CredentialsError(f"{label}: is empty; no accounts in it")
     fmt = format or guess_format(path, text)
     if fmt == "json":
-        return read_json(text, label)
+        return replace(read_json(text, label), path=path)
     if fmt == "env":
         parsed = read_env(text, label, prefix)
         if parsed is None:
@@ -397,7 +454,7 @@ def select_account(
     account: str | int | None,
     label: str,
     environ: Mapping[str, str] | None = None,
-) -> Account:
+) -> AnyAccount:
     """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the only one.
 
     Raises:
@@ -455,7 +512,7 @@ def _shown(text: str, limit: int = 40) -> str:
 
 def _by_index(
     accounts: AccountList, index: int | str, label: str, names: str, what: str
-) -> Account:
+) -> AnyAccount:
     """The account at ``index``; a str is ASCII digits, of any length."""
     # int() and str() of thousands of digits raise ValueError (CPython's digit limit): no
     # list is that long, so a number of more than 18 digits is out of range, unconverted.
@@ -479,7 +536,7 @@ def load_account(
     account: str | int | None = None,
     format: Format | None = None,
     prefix: str = "TWITTER_",
-) -> Account:
+) -> AnyAccount:
     """Load one account: ``account`` (screen name or index), ``TWCREDS_ACCOUNT``, or the only one.
 
     Args:
@@ -493,12 +550,26 @@ def load_account(
         CredentialsError: malformed credentials, an unknown account, or several accounts
             and no choice.
     """
+    return locate_account(source, account=account, format=format, prefix=prefix)[0]
+
+
+def locate_account(
+    source: StrPath | None = None,
+    *,
+    account: str | int | None = None,
+    format: Format | None = None,
+    prefix: str = "TWITTER_",
+) -> tuple[AnyAccount, Path | None]:
+    """`load_account`, and the JSON file it came from (None for other formats).
+
+    That file is where a refreshed OAuth 2.0 token is written back.
+    """
     parsed = parse_source(source, format=format, prefix=prefix)
-    return select_account(validate_records(parsed), account, parsed.label)
+    return select_account(validate_records(parsed), account, parsed.label), parsed.path
 
 
 def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_") -> App:
-    """Load an app's consumer key and secret.
+    """Load an app's consumer key and secret (OAuth 1.0a).
 
     The source is a 2-line file, a JSON ``{"app": ...}`` section, or any account source
     (its consumer half).
@@ -508,15 +579,51 @@ def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TW
         CredentialsError: no consumer values, or accounts of different apps.
     """
     parsed = read_source(source, format=format, prefix=prefix)
-    if parsed.app is not None:
-        return validate_app(parsed.app)
-    if not parsed.records:
-        raise CredentialsError(f"{parsed.label}: no app or accounts in it; add the app's keys")
-    apps = [validate_app(record) for record in parsed.records]
+    return _only_app(parsed, App, "consumer key and secret")
+
+
+def load_oauth2_app(
+    source: StrPath | None = None, *, format: Format | None = None, prefix: str = "TWITTER_"
+) -> OAuth2App:
+    """Load an app's OAuth 2.0 client: ``client_id`` and, for a confidential client, its secret.
+
+    The source is a JSON object with ``client_id`` (and ``client_secret``), a .env file
+    with ``{prefix}CLIENT_ID`` (and ``{prefix}CLIENT_SECRET``), or any OAuth 2.0 account
+    source; None reads the environment's ``{prefix}CLIENT_ID`` and ``{prefix}CLIENT_SECRET``.
+
+    Raises:
+        CredentialsNotFoundError: the file does not exist, or (no source) the variables
+            are not set.
+        CredentialsError: no client id, or accounts of different clients.
+    """
+    if source is None:
+        from_env = read_environ(os.environ, prefix)
+        if from_env is None:
+            msg = (
+                f"no OAuth 2.0 client in the environment: set {prefix}CLIENT_ID (and"
+                f" {prefix}CLIENT_SECRET for a confidential client), or name a file"
+            )
+            raise CredentialsNotFoundError(msg)
+        parsed = from_env
+    else:
+        parsed = read_source(source, format=format, prefix=prefix)
+    return _only_app(parsed, OAuth2App, "OAuth 2.0 client_id (and client_secret)")
+
+
+def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
+    """The one app of ``kind`` a source holds: its app section, or its accounts' app half."""
+    records = [parsed.app] if parsed.app is not None else parsed.records
+    apps = [app for app in (validate_app(record) for record in records) if isinstance(app, kind)]
+    if not apps:
+        if not records:
+            msg = f"{parsed.label}: no app or accounts in it; add the app's {what}"
+        else:
+            msg = f"{parsed.label}: holds no app {what}; add them, or name the right file"
+        raise CredentialsError(msg)
     if any(app != apps[0] for app in apps):
         msg = (
             f"{parsed.label}: its accounts belong to different apps;"
-            " keep the app's consumer key and secret in a file of their own"
+            f" keep the app's {what} in a file of their own"
         )
         raise CredentialsError(msg)
     return apps[0]

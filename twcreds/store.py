@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import math
 import os
 import re
@@ -34,12 +35,23 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 from twcreds.errors import CredentialsError, CredentialsNotFoundError, printable
 from twcreds.formats import Format, decode, dump_accounts, format_from_name, read_json
-from twcreds.models import Account, AccountList, PendingAuthorization, find_duplicate, names_of
+from twcreds.models import (
+    OAUTH2_ALIASES,
+    Account,
+    AccountList,
+    AnyAccount,
+    OAuth2Account,
+    PendingAuthorization,
+    PendingOAuth2Authorization,
+    find_duplicate,
+    names_of,
+)
 from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
 
 __all__ = [
@@ -47,10 +59,12 @@ __all__ = [
     "add_accounts",
     "check_pending_target",
     "load_pending",
+    "refresh_stored",
     "remove_account",
     "rescue_account",
     "save_accounts",
     "save_pending",
+    "save_pending_oauth2",
     "stored_accounts",
     "write_private",
 ]
@@ -108,7 +122,7 @@ else:
 
 def save_accounts(
     path: StrPath,
-    accounts: Iterable[Account],
+    accounts: Iterable[AnyAccount],
     *,
     format: Format | None = None,
     prefix: str = "TWITTER_",
@@ -157,7 +171,7 @@ def save_accounts(
 
 
 def add_account(
-    path: StrPath, account: Account, *, lock_timeout: float | None = None
+    path: StrPath, account: AnyAccount, *, lock_timeout: float | None = None
 ) -> AccountList:
     """Add ``account`` to the list at ``path``, or replace the entry it updates.
 
@@ -169,7 +183,8 @@ def add_account(
 
     Two different ``user_id`` under one screen name are two real accounts (a name Twitter
     gave to someone else after a rename): that is refused, rather than dropping the stored
-    account's working credentials.
+    account's working credentials. Entries are matched per kind: an OAuth 2.0 account
+    never replaces an OAuth 1.0a one of the same user, nor the other way round.
 
     Args:
         path: a JSON list of accounts (or a single account), rewritten as the guide's list;
@@ -186,14 +201,14 @@ def add_account(
             left untouched), the screen name belongs to a stored account with another
             ``user_id``, or the lock cannot be taken or the file written (as for
             `save_accounts`).
-        TypeError: ``account`` is not an `Account`.
+        TypeError: ``account`` is not an `Account` or `OAuth2Account`.
         TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     return add_accounts(path, [account], lock_timeout=lock_timeout)
 
 
 def add_accounts(
-    path: StrPath, accounts: Iterable[Account], *, lock_timeout: float | None = None
+    path: StrPath, accounts: Iterable[AnyAccount], *, lock_timeout: float | None = None
 ) -> AccountList:
     """Add several accounts as `add_account` adds one, in one locked read-modify-write.
 
@@ -206,9 +221,12 @@ def add_accounts(
     """
     new = list(accounts)
     for account in new:
-        if not isinstance(account, Account):
+        if not isinstance(account, Account | OAuth2Account):
             kind = type(account).__name__
-            msg = f"add_account needs an Account, not {kind}: use Account.model_validate(...)"
+            msg = (
+                f"add_account needs an Account or OAuth2Account, not {kind}:"
+                " use Account.model_validate(...)"
+            )
             raise TypeError(msg)
     shown = os.fspath(path)
     target = _resolve(path)
@@ -226,7 +244,7 @@ def add_accounts(
     return checked
 
 
-def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = None) -> Account:
+def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = None) -> AnyAccount:
     """Remove the account named ``name`` from the list at ``path``, under the lock.
 
     Removing the last account leaves the file in place holding ``[]``, so that a later
@@ -308,7 +326,7 @@ def write_private(path: StrPath, data: bytes) -> None:
         raise _write_error(str(path), exc) from None
 
 
-def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[Account]:
+def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[AnyAccount]:
     """The accounts in a store file, read as `add_account` reads it, without the lock.
 
     A missing, blank or ``[]`` file is an empty list: `add_account` can add to any of
@@ -378,17 +396,27 @@ def check_pending_target(path: StrPath) -> None:
     if not os.path.lexists(shown):
         return
     try:
-        text = decode(read_bytes(shown), str(shown))
-        if text.strip():
-            PendingAuthorization.model_validate_json(text)
+        text: str | None = decode(read_bytes(shown), str(shown))
     except CredentialsNotFoundError:
         return  # a dangling link: writing follows it, as for any file
     except CredentialsError:
-        msg = (
-            f"{shown} exists and is not a pending authorization from `twcreds authorize"
-            " --url-only`; choose another --state file (or delete this one if you are sure)"
-        )
-        raise CredentialsError(msg) from None
+        text = None  # a folder, a device, not text: no pending state either
+    if text is not None and (not text.strip() or _is_pending(text)):
+        return
+    msg = (
+        f"{shown} exists and is not a pending authorization from `twcreds authorize"
+        " --url-only`; choose another --state file (or delete this one if you are sure)"
+    )
+    raise CredentialsError(msg)
+
+
+def _is_pending(text: str) -> bool:
+    """Whether ``text`` is a saved pending authorization."""
+    try:
+        PendingAuthorization.model_validate_json(text)
+    except CredentialsError:
+        return False
+    return True
 
 
 def load_pending(path: StrPath) -> PendingAuthorization:
@@ -414,7 +442,7 @@ def load_pending(path: StrPath) -> PendingAuthorization:
         raise CredentialsError(msg) from None
 
 
-def rescue_account(account: Account, path: StrPath) -> Path | None:
+def rescue_account(account: AnyAccount, path: StrPath) -> Path | None:
     """Keep an account that could not be added to ``path`` in a private file of its own.
 
     Twitter hands an access token out once: an account authorized but not saved would
@@ -439,7 +467,7 @@ def rescue_account(account: Account, path: StrPath) -> Path | None:
     return None
 
 
-def _rescue_label(account: Account) -> str:
+def _rescue_label(account: AnyAccount) -> str:
     """What names a rescue file: never remote text that could hold ``/`` or ``..``."""
     if account.screen_name is not None and _SCREEN_NAME.fullmatch(account.screen_name):
         return account.screen_name
@@ -448,23 +476,170 @@ def _rescue_label(account: Account) -> str:
     return "account"
 
 
+def save_pending_oauth2(path: StrPath, pending: PendingOAuth2Authorization) -> None:
+    """Keep the first half of the PKCE flow (its code verifier included) in a private file.
+
+    Raises:
+        CredentialsError: the file cannot be written.
+    """
+    write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
+
+
+# --- OAuth 2.0 refresh write-back ------------------------------------------------------
+
+
+def refresh_stored(
+    path: StrPath,
+    current: OAuth2Account,
+    exchange: Callable[[OAuth2Account], OAuth2Account],
+    *,
+    needed: Callable[[OAuth2Account], bool],
+) -> OAuth2Account:
+    """Renew a stored OAuth 2.0 account under the store's lock, so no rotated token is lost.
+
+    Under the lock the file is read again and the stored entry for ``current`` found (the
+    same client and user). If ``needed(stored)`` is false, another process has already
+    renewed it (or it still has time): the stored account is returned and nothing is sent.
+    Otherwise ``exchange`` spends the stored refresh token (the newest there is) and the
+    new pair is written back atomically before it is returned, so that the only moment a
+    crash can lose it is between the token endpoint's answer and the rename.
+
+    Args:
+        path: the JSON file the account was loaded from (a list, one object, or an
+            ``{"app": ..., "accounts": [...]}`` file; its layout and other entries are kept).
+        current: the account as the caller last knew it.
+        exchange: performs the refresh; it raises on any failure, and then nothing is
+            written.
+        needed: whether the stored account needs ``exchange``.
+
+    Raises:
+        CredentialsError: the account is no longer in the file, or the file cannot be read
+            or written (the old file is left as it was).
+        TwcredsError: whatever ``exchange`` raised; nothing stored changed.
+    """
+    shown = os.fspath(path)
+    target = _resolve(path)
+    with _locked(target, shown, create=False):
+        text = decode(read_bytes(Path(shown).expanduser()), shown)
+        parsed = read_json(text, shown)
+        accounts = list(validate_records(parsed))
+        index = _find_stored(accounts, current)
+        if index is None:
+            msg = (
+                f"{shown}: {current.label} (OAuth 2.0) is no longer stored there, so its"
+                " refreshed token would have nowhere to go; nothing was refreshed. Add it"
+                " back (`twcreds add`) or authorize again (`twcreds authorize --oauth2`)"
+            )
+            raise CredentialsError(msg)
+        stored = cast(OAuth2Account, accounts[index])  # _find_stored finds only these
+        if not needed(stored):
+            return stored
+        raw = json.loads(text)
+        record = parsed.records[index]
+        try:
+            _remove_stale_temps(target)
+            # Created before the request, so that once X has answered (and retired the old
+            # refresh token) nothing is left but to write, fsync and rename: the one window
+            # where a crash loses the new pair is as short as the write itself.
+            fd, temp = _create_temp(target)
+        except OSError as exc:
+            raise _write_error(shown, exc) from None
+        try:
+            renewed = exchange(stored)
+            entry = renewed.model_dump(mode="json", exclude_none=True)
+            if record.position is None:
+                raw = _merged(raw, entry)
+            else:
+                items = raw["accounts"] if record.section == "accounts" else raw
+                items[record.position] = _merged(items[record.position], entry)
+            data = (json.dumps(raw, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        reason: str | None = None
+        try:
+            _fill_and_rename(fd, temp, target, data)
+        except OSError as exc:
+            reason = _reason(exc)
+        if reason is not None:
+            # X has retired the old refresh token: the new pair must be kept somewhere.
+            rescue = rescue_account(renewed, Path(shown).expanduser())
+            kept = f"it is kept in {rescue} (mode 0600)" if rescue else "it could not be kept"
+            msg = (
+                f"{shown}: {renewed.label}'s refreshed token could not be saved ({reason});"
+                f" {kept}: once the file is writable, `twcreds add` it, or authorize again"
+            )
+            raise CredentialsError(msg)
+        with contextlib.suppress(OSError):
+            _fsync_directory(target.parent)
+    return renewed
+
+
+def _merged(old: object, entry: dict[str, object]) -> dict[str, object]:
+    """The new entry, keeping the keys of the old one that are not OAuth 2.0 fields."""
+    kept = (
+        {k: v for k, v in old.items() if k not in OAUTH2_ALIASES} if isinstance(old, dict) else {}
+    )
+    return {**entry, **kept}
+
+
+def _find_stored(accounts: list[AnyAccount], current: OAuth2Account) -> int | None:
+    """The stored OAuth 2.0 entry that is ``current``: same client, and same user or token."""
+    candidates = [
+        index
+        for index, stored in enumerate(accounts)
+        if isinstance(stored, OAuth2Account) and stored.client_id == current.client_id
+    ]
+    tokens = {_token(current)}
+    if current.refresh_token is not None:
+        tokens.add(current.refresh_token.get_secret_value())
+    for index in candidates:
+        stored = accounts[index]
+        if current.user_id is not None and stored.user_id == current.user_id:
+            return index
+    for index in candidates:
+        stored = accounts[index]
+        secrets_held = {_token(stored)}
+        if isinstance(stored, OAuth2Account) and stored.refresh_token is not None:
+            secrets_held.add(stored.refresh_token.get_secret_value())
+        if secrets_held & tokens:
+            return index
+    if current.screen_name is not None:
+        wanted = current.screen_name.casefold()
+        for index in candidates:
+            name = accounts[index].screen_name
+            if name is not None and name.casefold() == wanted:
+                return index
+    return None
+
+
 # --- reading and matching --------------------------------------------------------------
 
 
-def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
-    """The index of the stored entry that ``new`` updates, or None to append it."""
+def _token(account: AnyAccount) -> str:
+    token = account.access_token
+    return token if isinstance(token, str) else token.get_secret_value()
+
+
+def _find_same(accounts: list[AnyAccount], new: AnyAccount, shown: str) -> int | None:
+    """The index of the stored entry of the same kind that ``new`` updates, or None."""
+    kind = type(new)
     if new.user_id is not None:
         for index, old in enumerate(accounts):
-            if old.user_id == new.user_id:
+            if type(old) is kind and old.user_id == new.user_id:
                 return index
     for index, old in enumerate(accounts):
         # The same access token is the same credential, whatever else was recorded with it.
-        if old.access_token == new.access_token:
+        if type(old) is kind and _token(old) == _token(new):
             return index
     if new.screen_name is None:
         return None
     wanted = new.screen_name.casefold()
     for index, old in enumerate(accounts):
+        if type(old) is not kind:
+            continue
         if old.screen_name is None or old.screen_name.casefold() != wanted:
             continue
         if old.user_id is not None and new.user_id is not None:
@@ -479,26 +654,31 @@ def _find_same(accounts: list[Account], new: Account, shown: str) -> int | None:
     return None
 
 
-def _find_named(accounts: list[Account], name: str, shown: str) -> int | None:
+def _find_named(accounts: list[AnyAccount], name: str, shown: str) -> int | None:
     """The index that ``name`` picks for `remove_account`: screen name, user id, index."""
     wanted = name.strip().removeprefix("@")
     folded = wanted.casefold()
-    for index, account in enumerate(accounts):
-        if account.screen_name is not None and account.screen_name.casefold() == folded:
-            return index
+    named = [
+        index
+        for index, account in enumerate(accounts)
+        if account.screen_name is not None and account.screen_name.casefold() == folded
+    ]
+    if named:
+        # Both kinds may hold one name: AccountList's lookup says which, and how to choose.
+        return accounts.index(AccountList.model_construct(accounts)[name])
     # ASCII digits only: str.isdigit() also takes "\u0661" and "\u00b2".
     if _USER_ID.fullmatch(wanted):
         # The guide's 4-line file records no user id, but its access token starts with it.
         same = [
             index
             for index, account in enumerate(accounts)
-            if account.user_id == wanted or account.access_token.startswith(f"{wanted}-")
+            if account.user_id == wanted or _token_user(account) == wanted
         ]
         if len(same) > 1:
             labels = ", ".join(f"#{index}" for index in same)
             msg = (
                 f"{shown}: user {wanted} has {len(same)} accounts here ({labels}), one per"
-                f" app; remove one by its index, as `twcreds list {shown}` shows it:"
+                f" app or kind; remove one by its index, as `twcreds list {shown}` shows it:"
                 f" `twcreds remove '#{same[0]}' --file {shown}`"
                 f" (or remove_account(path, '#{same[0]}'))"
             )
@@ -511,19 +691,27 @@ def _find_named(accounts: list[Account], name: str, shown: str) -> int | None:
     return int(position) if is_index and int(position) < len(accounts) else None
 
 
-def _removal_label(index: int, account: Account) -> str:
+def _token_user(account: AnyAccount) -> str | None:
+    """The user id an OAuth 1.0a access token starts with (``1234-...``), if any."""
+    if not isinstance(account, Account):
+        return None  # an OAuth 2.0 token is a secret, and names nobody
+    user, dash, _ = account.access_token.partition("-")
+    return user if dash and _USER_ID.fullmatch(user) else None
+
+
+def _removal_label(index: int, account: AnyAccount) -> str:
     """``@name``; an account without one by its index and user id, as `remove` takes it."""
     if account.screen_name:
         return account.label
-    user, dash, _ = account.access_token.partition("-")
-    user_id = account.user_id or (user if dash and _USER_ID.fullmatch(user) else None)
+    user_id = account.user_id or _token_user(account)
     return f"#{index} (user {user_id})" if user_id else f"#{index}"
 
 
-def _checked(accounts: list[Account], shown: str, what: str) -> AccountList:
+def _checked(accounts: list[AnyAccount], shown: str, what: str) -> AccountList:
     """Validate the list to be written; nothing touches the disk if it fails."""
     # Accounts get the plain duplicate message; anything else is left to the model's checks.
-    duplicate = find_duplicate(accounts) if all(isinstance(a, Account) for a in accounts) else None
+    known = all(isinstance(a, Account | OAuth2Account) for a in accounts)
+    duplicate = find_duplicate(accounts) if known else None
     if duplicate is not None:
         raise CredentialsError(f"{shown}: {what}: {duplicate}")
     try:
@@ -637,6 +825,14 @@ def _replace_atomically(target: Path, data: bytes) -> None:
     """
     _remove_stale_temps(target)
     fd, temp = _create_temp(target)
+    _fill_and_rename(fd, temp, target, data)
+
+
+def _fill_and_rename(fd: int, temp: str, target: Path, data: bytes) -> None:
+    """Write ``data`` to the open temporary file, fsync it, rename it over ``target``, close it.
+
+    On any failure the temporary file is closed and removed, and the error raised.
+    """
     try:
         try:
             view = memoryview(data)

@@ -13,6 +13,19 @@ answers like Twitter: the PIN flow, ``GET /2/users/me``, ``POST /2/tweets``,
         ...
         assert fake.tweets[0].text == "hello"
 
+It also speaks OAuth 2.0 as X does: ``/i/oauth2/authorize`` (a consent page),
+``/2/oauth2/token`` (authorization code with PKCE S256, refresh tokens that rotate) and
+``/2/oauth2/revoke``; the v2 endpoints take bearer user tokens holding their scopes. A test
+registers a client with ``create_oauth2_app()``, clicks "Authorize" with
+``approve_oauth2(auth_url, "alice")`` (or "Cancel" with ``deny_oauth2``), or skips the flow
+with ``issue_oauth2_token(app, "alice", expires_in=0)`` to get an account due a refresh;
+``oauth2_refreshes`` counts the refreshes served.
+
+Published test vectors can be registered as they are (``create_app(consumer_key=...,
+consumer_secret=...)``, ``issue_token(app, name, access_token=..., access_token_secret=...)``),
+and ``FakeTwitter(public_url="https://api.x.com")`` checks signatures made for the URL
+clients address rather than for the fake's own.
+
 With pytest, ``pytest_plugins = ["twcreds.testing"]`` in your top-level conftest.py gives
 the ``fake_twitter`` fixture (a started server, stopped after the test). pytest is not
 required otherwise. From a shell, ``python -m twcreds.testing`` serves one with a ready

@@ -17,11 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from twcreds.testing import _pages
-from twcreds.testing._auth import MSG_215, Auth, Authenticator
+from twcreds.testing._auth import MSG_215, Authenticator
 from twcreds.testing._exchange import (
+    HTML,
     Answer,
     Context,
     Incoming,
@@ -35,6 +36,7 @@ from twcreds.testing._exchange import (
     text_answer,
     v1_error,
 )
+from twcreds.testing._oauth2 import OAuth2Refusal, OAuth2Server, RedirectedError, TokenAnswer
 from twcreds.testing._registry import DIGITS, Registry, User
 
 __all__ = ["Endpoints"]
@@ -47,6 +49,7 @@ _MSG_453 = (
     "(e.g. media post, oauth) only. If you need access to this endpoint, you may need a "
     "different access level. You can learn more here: https://developer.x.com/en/portal/product"
 )
+_OAUTH2_JSON = "application/json;charset=UTF-8"
 _MSG_BAD_VERIFIER = "Error processing your OAuth request: Invalid oauth_verifier parameter"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -61,7 +64,10 @@ def _twitter_date(epoch: float) -> str:
     )
 
 
-_Kind = Literal["oauth", "page", "v2", "v1.1"]
+_Kind = Literal["oauth", "oauth2", "page", "v2", "v1.1"]
+# The OAuth 2.0 scopes each v2 endpoint needs, as X's API reference lists them.
+_READ_ME = ("tweet.read", "users.read")
+_WRITE_TWEETS = ("tweet.read", "tweet.write", "users.read")
 _Endpoint = Callable[["Endpoints", Incoming, "re.Match[str]", Context], Answer]
 
 
@@ -85,7 +91,13 @@ class Endpoints:
     def __init__(self, registry: Registry, settings: Settings) -> None:
         self._registry = registry
         self._settings = settings
-        self._auth = Authenticator(registry, settings)
+        self._oauth2 = OAuth2Server(registry, clock=lambda: time.time() + settings.clock_skew)
+        self._auth = Authenticator(registry, settings, self._oauth2)
+
+    @property
+    def oauth2(self) -> OAuth2Server:
+        """The OAuth 2.0 side, which :class:`~._server.FakeTwitter`'s helpers share."""
+        return self._oauth2
 
     def dispatch(self, req: Incoming) -> tuple[Answer, Context]:
         """Answer one request.
@@ -209,31 +221,81 @@ class Endpoints:
         page = _pages.pin_page(app_name=app.name, screen_name=user.screen_name, pin=pin)
         return html_answer(200, page)
 
+    # --- OAuth 2.0 ----------------------------------------------------------------------------
+
+    def _oauth2_authorize_page(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        try:
+            request = self._oauth2.authorization(req.query)
+        except OAuth2Refusal as refusal:
+            page = _pages.oauth2_error_page(detail=refusal.description)
+            return html_answer(400, page, f"authorize refused: {refusal.description}")
+        except RedirectedError as redirected:
+            return _redirect(redirected.location, "authorize refused with a redirect")
+        ctx.consumer_key = request.client_id
+        page = _pages.oauth2_authorize_page(
+            action=req.path,
+            query=req.query,
+            app_name=request.app_name,
+            scopes=request.scopes,
+            known_users=self._registry.screen_names(),
+        )
+        return html_answer(200, page)
+
+    def _oauth2_authorize_submit(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        try:
+            form = dict(parse_qsl(req.body.decode("utf-8")))
+        except UnicodeDecodeError:
+            form = {}
+        query = form.get("query", "")
+        try:
+            if form.get("action") == "cancel":
+                return _redirect(self._oauth2.deny(query), "denied by the user")
+            user_id = self._registry.create_user(form.get("screen_name", ""))
+            location = self._oauth2.approve(query, user_id)
+        except OAuth2Refusal as refusal:
+            page = _pages.oauth2_error_page(detail=refusal.description)
+            return html_answer(400, page, f"authorize refused: {refusal.description}")
+        except RedirectedError as redirected:
+            return _redirect(redirected.location, "authorize refused with a redirect")
+        except ValueError as exc:
+            return html_answer(400, _pages.oauth2_error_page(detail=str(exc)), "bad screen name")
+        user = self._registry.user(user_id)
+        ctx.screen_name, ctx.user_id = user.screen_name, user.user_id
+        return _redirect(location, None)
+
+    def _oauth2_token(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        return self._oauth2_form(req, self._oauth2.token)
+
+    def _oauth2_revoke(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        return self._oauth2_form(req, self._oauth2.revoke)
+
+    def _oauth2_form(
+        self, req: Incoming, serve: Callable[[str, str | None], TokenAnswer]
+    ) -> Answer:
+        body = _oauth2_body(req)
+        if body is None:
+            error = {"error": "invalid_request", "error_description": "The body is not a form."}
+            return json_answer(400, error, _OAUTH2_JSON)
+        done = serve(body, req.authorization)
+        return Answer(done.status, done.body, _OAUTH2_JSON, dict(done.headers), reason=done.reason)
+
     # --- v2 ---------------------------------------------------------------------------------
 
-    def _v2_writer(self, req: Incoming, ctx: Context) -> tuple[Auth, User]:
-        """Authenticate a v2 call that writes: its token must be read-write.
-
-        Raises:
-            Reject: authentication failed, or the token is read-only (403).
-        """
-        auth, user = self._auth.user_context(req, ctx, "v2")
-        assert auth.access is not None
-        if auth.access.permissions != "read-write":
-            raise Reject(_v2_read_only())
-        return auth, user
-
     def _users_me(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        _, user = self._auth.user_context(req, ctx, "v2")
+        user = self._auth.v2_caller(req, ctx, scopes=_READ_ME).user
         data = {"id": user.user_id, "name": user.name, "username": user.screen_name}
         return json_answer(200, {"data": data})
 
     def _create_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        auth, user = self._v2_writer(req, ctx)
+        caller = self._auth.v2_caller(req, ctx, scopes=_WRITE_TWEETS, write=True)
+        user = caller.user
         try:
             payload: Any = json.loads(req.body)
         except ValueError:
             return invalid_request("Request body is not JSON.", "not JSON")
+        except RecursionError:
+            # Nested deeper than the parser goes: no tweet is shaped like that.
+            return invalid_request("Request body is nested too deeply.", "JSON nested too deeply")
         text = payload.get("text") if isinstance(payload, dict) else None
         if not isinstance(text, str) or not text.strip():
             return invalid_request("Tweet text is empty or missing.", "empty text")
@@ -244,12 +306,12 @@ class Endpoints:
                 "You are not allowed to create a Tweet with duplicate content.",
                 "duplicate tweet",
             )
-        tweet = self._registry.add_tweet(auth.consumer_key, user, text, "v2")
+        tweet = self._registry.add_tweet(caller.app_id, user, text, "v2")
         data = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
         return json_answer(201, {"data": data})
 
     def _delete_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        _, user = self._v2_writer(req, ctx)
+        user = self._auth.v2_caller(req, ctx, scopes=_WRITE_TWEETS, write=True).user
         tweet_id = match["id"]
         if not DIGITS.fullmatch(tweet_id):
             return invalid_request("The id is not a tweet id.", "bad id")
@@ -343,15 +405,34 @@ class Endpoints:
         return self._settings.reject_duplicates and self._registry.has_tweet(user_id, text)
 
 
-def _v2_read_only() -> Answer:
-    return problem(
-        403,
-        "Forbidden",
-        "Your client app is not configured with the appropriate oauth1 app permissions "
-        "for this endpoint.",
-        "read-only app",
-        type="https://api.twitter.com/2/problems/oauth1-permissions",
-    )
+def _oauth2_body(req: Incoming) -> str | None:
+    """The token or revoke call's parameters as a form, for oauthlib; None if unreadable.
+
+    RFC 6749 wants a form. X also takes a JSON object, and twitter-api-v2 (the most used
+    Node client) sends one (its check for ``/2/oauth2`` reads the URL's password, not its
+    path): the object's strings become the form, ``null`` members are left out.
+    """
+    try:
+        text = req.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    kind = (req.content_type or "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        return text
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(value, str) or value is None for value in data.values()
+    ):
+        return None
+    return urlencode([(key, value) for key, value in data.items() if value is not None])
+
+
+def _redirect(location: str, reason: str | None) -> Answer:
+    # A browser follows it to the app's redirect URI (the loopback listener of a CLI).
+    return Answer(302, b"", HTML, headers={"Location": location}, reason=reason)
 
 
 def _not_found(path: str) -> Answer:
@@ -381,6 +462,10 @@ _ROUTES = (
     _route("POST", r"/oauth/authorize", "page", Endpoints._authorize_submit),
     _route("POST", r"/oauth/authenticate", "page", Endpoints._authorize_submit),
     _route("GET POST", r"/oauth/access_token", "oauth", Endpoints._access_token),
+    _route("GET", r"/i/oauth2/authorize", "page", Endpoints._oauth2_authorize_page),
+    _route("POST", r"/i/oauth2/authorize", "page", Endpoints._oauth2_authorize_submit),
+    _route("POST", r"/2/oauth2/token", "oauth2", Endpoints._oauth2_token),
+    _route("POST", r"/2/oauth2/revoke", "oauth2", Endpoints._oauth2_revoke),
     _route("GET", r"/2/users/me", "v2", Endpoints._users_me),
     _route("POST", r"/2/tweets", "v2", Endpoints._create_tweet),
     _route("DELETE", r"/2/tweets/(?P<id>[^/]+)", "v2", Endpoints._delete_tweet),

@@ -13,6 +13,7 @@ the wire.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import http.server
 import logging
 import socket
@@ -61,6 +62,10 @@ class Service(Protocol):
 
         Called on the connection's thread, for every request whose body could be read.
         """
+        ...
+
+    def now(self) -> float:
+        """The fake's clock (epoch seconds), for the ``Date`` header of every answer."""
         ...
 
 
@@ -227,6 +232,12 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the fake's clock (clock_skew included), as X's follows
+        # its own: it is how a client can tell that its clock, not its keys, is off.
+        when = self.server.service.now() if timestamp is None else timestamp
+        return email.utils.formatdate(when, usegmt=True)
 
     def do_GET(self) -> None:
         self._serve()

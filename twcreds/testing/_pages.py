@@ -1,4 +1,6 @@
-"""The HTML pages of the fake's ``/oauth/authorize`` step, for people trying the PIN flow by hand.
+"""The HTML pages of the fake's authorize steps, for people trying the flows by hand.
+
+``/oauth/authorize`` (the PIN flow) and ``/i/oauth2/authorize`` (OAuth 2.0 with PKCE).
 
 Every value put into a page goes through :func:`html.escape`.
 """
@@ -8,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-__all__ = ["authorize_page", "denied_page", "invalid_token_page", "pin_page"]
+__all__ = [
+    "authorize_page",
+    "denied_page",
+    "invalid_token_page",
+    "oauth2_authorize_page",
+    "oauth2_error_page",
+    "pin_page",
+]
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:34em;margin:3em auto;padding:0 1em}"
@@ -108,6 +117,51 @@ def invalid_token_page(*, detail: str) -> str:
         "<p>The request token for this page is invalid. It may have already been used, "
         "or expired because it is too old. Please go back to the site or application "
         "that sent you here and try again; it was probably just a mistake.</p>\n"
+        f"<p>{escape(detail)}</p>"
+    )
+    return _page("Error", body)
+
+
+def oauth2_authorize_page(
+    *, action: str, query: str, app_name: str, scopes: Iterable[str], known_users: Iterable[str]
+) -> str:
+    """X's OAuth 2.0 consent page: pick or type a screen name, then authorize or cancel.
+
+    Args:
+        action: The path the form posts back to.
+        query: The authorize request's query string, posted back as it came (public: it is
+            the page's own URL; it holds the PKCE challenge, never the verifier).
+        app_name: The app asking for access.
+        scopes: The scopes it asks for.
+        known_users: Screen names offered as suggestions.
+    """
+    options = "".join(f'<option value="{escape(name)}">' for name in known_users)
+    asked = "".join(f"<li><code>{escape(scope)}</code></li>" for scope in scopes)
+    body = (
+        f"<h1>{escape(app_name)} wants to access your X account</h1>\n"
+        f"<p>It asks for:</p><ul>{asked}</ul>\n"
+        f'<form method="post" action="{escape(action)}">\n'
+        f'<input type="hidden" name="query" value="{escape(query)}">\n'
+        '<p><label>Screen name <input name="screen_name" id="screen_name" required '
+        'pattern="@?[A-Za-z0-9_]{1,15}" list="users">'
+        f'</label><datalist id="users">{options}</datalist></p>\n'
+        '<p><button type="submit" name="action" value="authorize" id="allow">'
+        "Authorize app</button>"
+        '<button type="submit" name="action" value="cancel" id="cancel">Cancel</button></p>\n'
+        "</form>"
+    )
+    return _page(f"Authorize {app_name}", body)
+
+
+def oauth2_error_page(*, detail: str) -> str:
+    """The page for an authorize request that cannot be sent back to the app.
+
+    Args:
+        detail: What is wrong (an unknown client, a redirect URI not registered, ...).
+    """
+    body = (
+        "<h1>Something went wrong</h1>\n"
+        "<p>You weren't able to give access to the App. Go back and try logging in again.</p>\n"
         f"<p>{escape(detail)}</p>"
     )
     return _page("Error", body)

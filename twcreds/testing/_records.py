@@ -25,7 +25,8 @@ class TweetRecord:
         text: The text as posted.
         screen_name: The author's screen name, without ``@``.
         user_id: The author's user id.
-        consumer_key: The consumer key of the app that posted it.
+        consumer_key: The consumer key of the app that posted it (OAuth 1.0a), or its
+            OAuth 2.0 client id.
         api: ``"v2"`` for ``POST /2/tweets``, ``"v1.1"`` for ``statuses/update``.
     """
 
@@ -49,11 +50,17 @@ class RequestRecord:
         status: The HTTP status sent; ``0`` when no answer was sent (a ``"close"`` or
             ``"hang"`` fault).
         verified: True when the request carried a valid OAuth 1.0a signature for known,
-            live credentials (whatever the endpoint answered next).
-        error_code: Twitter's error code in the answer (32, 89, 135, 215, 453, ...), if any.
+            live credentials, or a live OAuth 2.0 bearer token with the endpoint's scopes
+            (whatever the endpoint answered next). The OAuth 2.0 token endpoint's own
+            calls are never marked verified: their client authentication is not a user's.
+        error_code: Twitter's error code in the answer (32, 89, 135, 215, 453, ...), if any;
+            v2 answers carry none (their ``reason`` names the cause).
         reason: A short, secret-free account of a refusal or a fault, such as
-            ``"bad signature"``, ``"revoked token"`` or ``"fault: close"``; None on success.
-        consumer_key: The consumer key the request claimed, if any.
+            ``"bad signature"``, ``"revoked token"``, ``"expired bearer token"``,
+            ``"invalid_request: spent or revoked refresh token"`` or ``"fault: close"``;
+            None on success.
+        consumer_key: The consumer key the request claimed, or the OAuth 2.0 client id its
+            bearer token was issued to, if any.
         screen_name: The account the request acted for, once known.
         user_id: That account's user id, once known.
     """

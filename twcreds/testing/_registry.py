@@ -27,7 +27,11 @@ __all__ = [
     "RATE_LIMIT_WINDOW",
     "AccessToken",
     "AppState",
+    "AuthCode",
+    "BearerGrant",
+    "OAuth2Client",
     "Permissions",
+    "RefreshGrant",
     "Registry",
     "RequestToken",
     "User",
@@ -43,6 +47,11 @@ DIGITS = re.compile(r"[0-9]+")
 
 _ALNUM = string.ascii_letters + string.digits
 _SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+# What a given key, token or secret may be: what an Authorization header carries unharmed.
+_GIVEN = re.compile(r"[\x21-\x7e]{1,200}")
+_USER_ID = re.compile(r"[1-9][0-9]{0,19}")
+# An access token's user id, when it starts with one: "<user id>-...".
+_TOKEN_USER = re.compile(r"([0-9]+)-")
 
 # (consumer key, nonce, timestamp): what a replayed request repeats.
 _NonceKey = tuple[str, str, str]
@@ -64,6 +73,25 @@ def screen_name(value: str) -> str:
         msg = "a screen name is 1 to 15 letters, digits or underscores (an '@' is optional)"
         raise ValueError(msg)
     return name
+
+
+def _given(value: object, what: str) -> str:
+    """A given credential, checked; the message never quotes it (it may be a secret).
+
+    Raises:
+        ValueError: It is not 1 to 200 visible ASCII characters.
+    """
+    if not isinstance(value, str) or not _GIVEN.fullmatch(value):
+        msg = f"{what} must be 1 to 200 visible ASCII characters (no spaces or control characters)"
+        raise ValueError(msg)
+    return value
+
+
+def _user_id(value: object) -> str:
+    if not isinstance(value, str) or not _USER_ID.fullmatch(value):
+        msg = "user_id must be digits without a leading zero, such as '783214'"
+        raise ValueError(msg)
+    return value
 
 
 def _check_permissions(permissions: str) -> None:
@@ -112,6 +140,53 @@ class RequestToken:
     denied: bool = False
 
 
+@dataclass(frozen=True)
+class OAuth2Client:
+    """An app's OAuth 2.0 client (its client id is its key in the registry).
+
+    Attributes:
+        name: The app's name, shown on the authorize page.
+        secret: The client secret; None for a public client.
+        redirect_uris: The callback URIs registered for the app; None for any absolute URI.
+    """
+
+    name: str
+    secret: str | None = field(repr=False)
+    redirect_uris: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class AuthCode:
+    """An authorization code, from approval until it is exchanged or expires."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    redirect_uri: str
+    challenge: str = field(repr=False)
+    challenge_method: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class BearerGrant:
+    """A live OAuth 2.0 access token (the token itself is its key in the registry)."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """A live refresh token: single use, as X's are."""
+
+    client_id: str
+    user_id: str
+    scopes: tuple[str, ...]
+
+
 @dataclass
 class _Window:
     reset: int
@@ -135,30 +210,56 @@ class Registry:
         self._windows: dict[str, _Window] = {}
         self._tweets: dict[str, TweetRecord] = {}
         self._records: list[RequestRecord] = []
+        self._oauth2_clients: dict[str, OAuth2Client] = {}
+        self._codes: dict[str, AuthCode] = {}
+        self._bearers: dict[str, BearerGrant] = {}
+        self._refresh: dict[str, RefreshGrant] = {}
+        self._oauth2_dead: set[str] = set()  # revoked access tokens, spent refresh tokens
+        self.oauth2_refreshes = 0
         self._next_tweet_id = 1_800_000_000_000_000_000 + secrets.randbelow(10**17)
 
     def summary(self) -> str:
         """How much the registry holds, for a ``repr()``."""
         with self.lock:
             return (
-                f"apps={len(self._apps)} users={len(self._users)} "
+                f"apps={len(self._apps)} oauth2_apps={len(self._oauth2_clients)} "
+                f"users={len(self._users)} "
                 f"tweets={len(self._tweets)} requests={len(self._records)}"
             )
 
     # --- apps -------------------------------------------------------------------------------
 
-    def create_app(self, name: str, permissions: Permissions) -> App:
-        """Register an app with a fresh consumer key (25 characters) and secret (50).
+    def create_app(
+        self,
+        name: str,
+        permissions: Permissions,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+    ) -> App:
+        """Register an app with the given consumer key and secret, or fresh ones (25 and 50).
 
         Raises:
-            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``.
+            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``, a given
+                value is malformed, or the consumer key is already registered.
         """
         _check_permissions(permissions)
+        if consumer_key is not None:
+            _given(consumer_key, "consumer_key")
+        secret = (
+            _given(consumer_secret, "consumer_secret")
+            if consumer_secret is not None
+            else random_string(50)
+        )
         with self.lock:
-            key = random_string(25)
-            while key in self._apps:
+            if consumer_key is None:
                 key = random_string(25)
-            secret = random_string(50)
+                while key in self._apps:
+                    key = random_string(25)
+            elif consumer_key in self._apps:
+                msg = f"consumer key {consumer_key!r} is already registered on this FakeTwitter"
+                raise ValueError(msg)
+            else:
+                key = consumer_key
             self._apps[key] = AppState(name=name, secret=secret, permissions=permissions)
         return App(consumer_key=key, consumer_secret=secret)
 
@@ -193,26 +294,52 @@ class Registry:
 
     # --- users ------------------------------------------------------------------------------
 
-    def create_user(self, name: str, display_name: str | None = None) -> str:
+    def create_user(
+        self, name: str, display_name: str | None = None, user_id: str | None = None
+    ) -> str:
         """Register an account, or find the one with that screen name (in any case).
+
+        Args:
+            name: The screen name.
+            display_name: The display name; defaults to the screen name.
+            user_id: The user id to give a new account; random when None.
 
         Returns:
             The user id.
 
         Raises:
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or the user id is not a valid one, the account
+                exists with another user id, or the user id belongs to another account.
         """
         name = screen_name(name)
+        if user_id is not None:
+            _user_id(user_id)
         with self.lock:
-            existing = self._user_ids.get(name.lower())
-            if existing is not None:
-                return existing
-            user_id = str(10**18 + secrets.randbelow(9 * 10**18))
-            while user_id in self._users:
+            found = self._find_user(name, user_id)
+            if found is not None:
+                return found
+            if user_id is None:
                 user_id = str(10**18 + secrets.randbelow(9 * 10**18))
+                while user_id in self._users:
+                    user_id = str(10**18 + secrets.randbelow(9 * 10**18))
             self._users[user_id] = User(user_id, name, display_name or name)
             self._user_ids[name.lower()] = user_id
             return user_id
+
+    def _find_user(self, name: str, user_id: str | None) -> str | None:
+        """The user id of the account ``name``, if it exists; checks a wanted ``user_id``.
+
+        Raises:
+            ValueError: The account has another user id, or the id is another account's.
+        """
+        existing = self._user_ids.get(name.lower())
+        if existing is not None and user_id is not None and existing != user_id:
+            msg = f"screen name {name!r} already has user id {existing}, not {user_id}"
+            raise ValueError(msg)
+        if existing is None and user_id is not None and user_id in self._users:
+            msg = f"user id {user_id} is already @{self._users[user_id].screen_name}"
+            raise ValueError(msg)
+        return existing
 
     def user(self, user_id: str) -> User:
         """The account with that user id (which the caller got from this registry)."""
@@ -226,17 +353,61 @@ class Registry:
 
     # --- access tokens ----------------------------------------------------------------------
 
-    def issue_token(self, consumer_key: str, name: str) -> Account:
+    def issue_token(
+        self,
+        consumer_key: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+    ) -> Account:
         """Issue an access token for an account (created when needed) of a known app.
+
+        Given values are used as they are; the others are made up. A new account's user id
+        defaults to the digits an access token starts with (``<user id>-...``). Nothing is
+        registered unless everything is valid.
 
         Raises:
             KeyError: The app is unknown.
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or a given value is not a valid one, the access
+                token is already registered (live or revoked), or the user id contradicts
+                the account or the token.
         """
-        user_id = self.create_user(name)
+        name = screen_name(name)
+        if user_id is not None:
+            _user_id(user_id)
+        if access_token is not None:
+            _given(access_token, "access_token")
+        secret = (
+            _given(access_token_secret, "access_token_secret")
+            if access_token_secret is not None
+            else random_string(45)
+        )
         with self.lock:
             state = self.known_app(consumer_key)
-            token, secret = self._issue_access_token(consumer_key, state, user_id)
+            existing = self._find_user(name, user_id)
+            prefix = _TOKEN_USER.match(access_token or "")
+            wanted = user_id or existing
+            if prefix is not None:
+                token_user = prefix.group(1)
+                if wanted is not None and token_user != wanted:
+                    msg = (
+                        f"the access token starts with {token_user}- but the user id is "
+                        f"{wanted}: a token starts with its user's id"
+                    )
+                    raise ValueError(msg)
+                if not _USER_ID.fullmatch(token_user):
+                    msg = f"the access token starts with {token_user}-, which is not a user id"
+                    raise ValueError(msg)
+                self._find_user(name, token_user)
+                wanted = token_user
+            if access_token is not None and self._token_known(access_token):
+                msg = "that access token is already registered on this FakeTwitter"
+                raise ValueError(msg)
+            user_id = self.create_user(name, user_id=wanted)
+            token = access_token or f"{user_id}-{random_string(40)}"
+            self._access[token] = AccessToken(secret, consumer_key, user_id, state.permissions)
             user = self._users[user_id]
         return Account(
             consumer_key=consumer_key,
@@ -251,6 +422,9 @@ class Registry:
         """The live access token with that value, if any."""
         with self.lock:
             return self._access.get(token)
+
+    def _token_known(self, token: str) -> bool:
+        return token in self._access or token in self._revoked or token in self._pending
 
     def was_revoked(self, token: str) -> bool:
         """True when that access token existed and was revoked."""
@@ -347,6 +521,85 @@ class Registry:
             user = self._users[pending.user_id]
             access, secret = self._issue_access_token(pending.consumer_key, app, user.user_id)
             return access, secret, user
+
+    # --- OAuth 2.0 ---------------------------------------------------------------------------
+
+    def create_oauth2_client(
+        self, name: str, confidential: bool, redirect_uris: tuple[str, ...] | None
+    ) -> tuple[str, str | None]:
+        """Register an OAuth 2.0 client.
+
+        Returns:
+            Its client id (34 characters) and, for a confidential client, its secret (50).
+        """
+        secret = random_string(50) if confidential else None
+        with self.lock:
+            client_id = random_string(34)
+            while client_id in self._oauth2_clients:
+                client_id = random_string(34)
+            self._oauth2_clients[client_id] = OAuth2Client(name, secret, redirect_uris)
+        return client_id, secret
+
+    def oauth2_client(self, client_id: str) -> OAuth2Client | None:
+        """The OAuth 2.0 client with that id, if any."""
+        with self.lock:
+            return self._oauth2_clients.get(client_id)
+
+    def save_code(self, code: str, grant: AuthCode) -> None:
+        """Keep an authorization code until it is exchanged."""
+        with self.lock:
+            self._codes[code] = grant
+
+    def code(self, code: str) -> AuthCode | None:
+        """The authorization code with that value, unless it was exchanged."""
+        with self.lock:
+            return self._codes.get(code)
+
+    def drop_code(self, code: str) -> None:
+        """Forget an authorization code: it was exchanged."""
+        with self.lock:
+            self._codes.pop(code, None)
+
+    def save_oauth2_tokens(
+        self, access_token: str, refresh_token: str | None, grant: BearerGrant
+    ) -> None:
+        """Keep a new access token and, if any, its refresh token."""
+        with self.lock:
+            self._bearers[access_token] = grant
+            if refresh_token is not None:
+                self._refresh[refresh_token] = RefreshGrant(
+                    grant.client_id, grant.user_id, grant.scopes
+                )
+
+    def bearer(self, token: str) -> BearerGrant | None:
+        """The access token with that value, expired or not, unless it was revoked."""
+        with self.lock:
+            return self._bearers.get(token)
+
+    def oauth2_token_was_live(self, token: str) -> bool:
+        """True when that OAuth 2.0 token existed and was revoked or, if a refresh token, spent."""
+        with self.lock:
+            return token in self._oauth2_dead
+
+    def refresh_grant(self, token: str) -> RefreshGrant | None:
+        """The live refresh token with that value, if any."""
+        with self.lock:
+            return self._refresh.get(token)
+
+    def spend_refresh_token(self, token: str) -> None:
+        """Retire a refresh token that was just used, and count the refresh."""
+        with self.lock:
+            if self._refresh.pop(token, None) is not None:
+                self._oauth2_dead.add(token)
+                self.oauth2_refreshes += 1
+
+    def revoke_oauth2_token(self, token: str) -> bool:
+        """Revoke an OAuth 2.0 access or refresh token; False when it is not a live one."""
+        with self.lock:
+            if self._bearers.pop(token, None) is None and self._refresh.pop(token, None) is None:
+                return False
+            self._oauth2_dead.add(token)
+            return True
 
     # --- nonces and rate limits -------------------------------------------------------------
 

@@ -6,6 +6,8 @@
 - :mod:`._registry`: the state (apps, users, tokens, nonces, rate windows, tweets, records)
   behind one lock;
 - :mod:`._auth` (on :mod:`._oauth`): who a request acts as, or why it is refused;
+- :mod:`._oauth2`: OAuth 2.0 as X runs it (authorize, token, revoke, bearer checks), on
+  oauthlib's server side;
 - :mod:`._endpoints`: the routes and each endpoint's answers, in the shapes of
   :mod:`._exchange`.
 
@@ -18,18 +20,69 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from types import TracebackType
+from urllib.parse import urlsplit
 
-from twcreds.models import Account, App
+from pydantic import SecretStr
+
+from twcreds.models import POSTING_SCOPES, Account, App, OAuth2Account, OAuth2App
 from twcreds.testing._endpoints import Endpoints
 from twcreds.testing._exchange import TEXT, Answer, Context, Incoming, Settings
 from twcreds.testing._http import FaultQueue, Reply, Server
+from twcreds.testing._oauth2 import SCOPES, OAuth2Refusal, RedirectedError
 from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
 from twcreds.testing._registry import Permissions, Registry
 
 __all__ = ["FakeTwitter", "Permissions"]
 
 logger = logging.getLogger("twcreds.testing")
+
+
+def _checked_public_url(value: str) -> str:
+    """A ``public_url``, checked, without its trailing ``/``.
+
+    Raises:
+        ValueError: It is not an ``http(s)://host[:port][/path]`` URL.
+    """
+    msg = (
+        f"public_url must be an http:// or https:// URL with a host and, optionally, a "
+        f"port and a path, such as 'https://api.x.com'; not {value!r}"
+    )
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(msg)
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(msg) from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or "?" in value
+        or "#" in value
+    ):
+        raise ValueError(msg)
+    return value.rstrip("/")
+
+
+def _checked_redirect_uri(value: object) -> str:
+    """A redirect URI to register, checked.
+
+    Raises:
+        ValueError: It is not an absolute ``http(s)://`` URI without a fragment.
+    """
+    msg = f"a redirect URI is an absolute http:// or https:// URI without '#'; not {value!r}"
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(msg)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "#" in value:
+        raise ValueError(msg)
+    return value
 
 
 class _Service:
@@ -58,6 +111,10 @@ class _Service:
         # Read after answering: a test may change the latency while the server runs.
         return Reply(answer, wait=self._settings.latency)
 
+    def now(self) -> float:
+        """The fake's clock: this machine's, plus the ``clock_skew`` set now."""
+        return time.time() + self._settings.clock_skew
+
     def _record(self, incoming: Incoming, ctx: Context, answer: Answer) -> None:
         self._registry.add_record(ctx.record(incoming.method, incoming.path, answer))
         logger.debug(
@@ -70,13 +127,24 @@ class _Service:
 
 
 class FakeTwitter:
-    """An offline Twitter (X): a real HTTP server on 127.0.0.1 that checks OAuth 1.0a.
+    """An offline Twitter (X): a real HTTP server on 127.0.0.1 that checks OAuth 1.0a and 2.0.
 
     Signatures are verified with oauthlib's RFC 5849 code (HMAC-SHA1), and the endpoints a
     bot uses answer as Twitter does: the PIN flow (``/oauth/request_token``,
     ``/oauth/authorize``, ``/oauth/access_token``), ``GET /2/users/me``, ``POST /2/tweets``,
     ``DELETE /2/tweets/:id`` and, with ``legacy_v1``, three v1.1 endpoints (which otherwise
     answer 403 with code 453, as on the free tier).
+
+    OAuth 2.0 runs on oauthlib's server side, as X runs it: ``GET /i/oauth2/authorize`` (a
+    consent page; PKCE with S256 only, exact redirect URIs), ``POST /2/oauth2/token`` (codes
+    that live 30 seconds and serve once, HTTP Basic for confidential clients, ``client_id``
+    in the body for public ones; refresh tokens only with ``offline.access``, rotated on
+    every refresh: a spent one gets 400 ``invalid_request``), ``POST /2/oauth2/revoke``.
+    The v2 endpoints take ``Authorization: Bearer`` user tokens that are live and hold
+    their scopes: ``users/me`` needs ``tweet.read users.read``, posting and deleting
+    ``tweet.read tweet.write users.read``; an expired, revoked or unknown token gets 401, a
+    missing scope 403. Codes and tokens expire on the fake's clock (``clock_skew``), so a
+    test moves time on instead of sleeping.
 
     Example::
 
@@ -86,6 +154,11 @@ class FakeTwitter:
             client = make_client(account, api_base=fake.url)
             post_tweet(client, "hello")
             assert fake.tweets[0].text == "hello"
+
+    Refusals come in the shape of their API, as on Twitter: the OAuth and v1.1 endpoints
+    name the cause with Twitter's code (32, 89, 135, 215); v2 answers every authentication
+    failure with one 401 problem (``{"title": "Unauthorized", "type": "about:blank",
+    "status": 401, "detail": "Unauthorized"}``), and :attr:`requests` records the cause.
 
     Every registry method is thread-safe. The options below are also plain attributes that
     can be changed while the server runs.
@@ -100,14 +173,21 @@ class FakeTwitter:
         confirm_callback: When False, ``request_token`` answers
             ``oauth_callback_confirmed=false`` (what trips Twython's bug #552).
         clock_skew: Seconds the fake's clock runs ahead of this machine's (negative: behind),
-            to provoke code 135 without touching the client.
+            to provoke code 135 without touching the client. The ``Date`` header of every
+            answer follows the fake's clock.
         timestamp_window: How far, in seconds, ``oauth_timestamp`` may be from the fake's
             clock (Twitter: 300).
         reject_duplicates: Refuse a tweet whose text equals one the same account still has
             (403, as X does).
+        public_url: The base URL clients address, when it is not :attr:`url`: behind a TLS
+            terminator (``https://twitter.internal``), or to check a request signed for
+            Twitter itself (``https://api.x.com``, as in X's documented examples). Signatures
+            are checked against this URL followed by the request's path; None (the
+            default) checks them against ``http://`` and the ``Host`` header sent.
 
     Raises:
-        ValueError: A negative latency or window, or a rate limit below 1.
+        ValueError: A negative latency or window, a rate limit below 1, or a
+            ``public_url`` that is not an ``http(s)://host[:port][/path]`` URL.
     """
 
     def __init__(
@@ -121,6 +201,7 @@ class FakeTwitter:
         clock_skew: float = 0.0,
         timestamp_window: float = 300.0,
         reject_duplicates: bool = True,
+        public_url: str | None = None,
     ) -> None:
         if latency < 0 or timestamp_window < 0:
             msg = "latency and timestamp_window must not be negative"
@@ -135,6 +216,8 @@ class FakeTwitter:
         self.clock_skew = clock_skew
         self.timestamp_window = timestamp_window
         self.reject_duplicates = reject_duplicates
+        self._public_url: str | None = None
+        self.public_url = public_url
         self._port = port
         self._lock = threading.Lock()  # guards _server: start() and stop() may race
         self._server: Server | None = None
@@ -142,6 +225,7 @@ class FakeTwitter:
         self._faults = FaultQueue()
         # The parts read the options above from this object on every request.
         endpoints = Endpoints(self._registry, settings=self)
+        self._oauth2 = endpoints.oauth2
         self._service = _Service(self._registry, self._faults, endpoints, settings=self)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -216,6 +300,21 @@ class FakeTwitter:
             raise RuntimeError(msg)
         return f"http://127.0.0.1:{self._port}"
 
+    @property
+    def public_url(self) -> str | None:
+        """The base URL signatures are checked against, without a trailing ``/``; None for
+        ``http://`` and the ``Host`` header. It can be changed while the server runs.
+
+        Raises:
+            ValueError: (on assignment) The value is not an ``http(s)://host[:port][/path]``
+                URL.
+        """
+        return self._public_url
+
+    @public_url.setter
+    def public_url(self, value: str | None) -> None:
+        self._public_url = None if value is None else _checked_public_url(value)
+
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<FakeTwitter {where} {self._registry.summary()}>"
@@ -223,21 +322,30 @@ class FakeTwitter:
     # --- registry ---------------------------------------------------------------------------
 
     def create_app(
-        self, name: str = "twcreds-test-app", *, permissions: Permissions = "read-write"
+        self,
+        name: str = "twcreds-test-app",
+        *,
+        permissions: Permissions = "read-write",
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
     ) -> App:
         """Register an app, as the developer portal does, with fresh random credentials.
 
         Args:
             name: The app's name, shown on the authorize page.
             permissions: ``"read-write"`` (posting allowed) or ``"read"``.
+            consumer_key: A fixed consumer key (a published test vector's, say) instead
+                of a random one: 1 to 200 visible ASCII characters.
+            consumer_secret: A fixed consumer secret, likewise.
 
         Returns:
-            The app's consumer key (25 characters) and consumer secret (50 characters).
+            The app's consumer key (25 characters unless given) and consumer secret (50).
 
         Raises:
-            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``.
+            ValueError: ``permissions`` is neither ``"read"`` nor ``"read-write"``, a given
+                value is malformed, or the consumer key is already registered.
         """
-        return self._registry.create_app(name, permissions)
+        return self._registry.create_app(name, permissions, consumer_key, consumer_secret)
 
     def set_app_permissions(self, app: App | Account, permissions: Permissions) -> None:
         """Change an app's access level, as in the portal's "User authentication settings".
@@ -255,40 +363,69 @@ class FakeTwitter:
         """
         self._registry.set_app_permissions(app.consumer_key, permissions)
 
-    def create_user(self, screen_name: str, *, name: str | None = None) -> str:
+    def create_user(
+        self, screen_name: str, *, name: str | None = None, user_id: str | None = None
+    ) -> str:
         """Register a Twitter account, or find the existing one with that screen name.
 
         Args:
             screen_name: 1 to 15 letters, digits or underscores; a leading ``@`` is dropped.
                 Screen names are unique regardless of case.
             name: The display name; defaults to the screen name.
+            user_id: A fixed user id (digits, no leading zero) for a new account; random
+                when None. Given for an existing account, it must be that account's.
 
         Returns:
             The user id (digits, as a string).
 
         Raises:
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or the user id is not a valid one, the account
+                exists with another user id, or the user id is another account's.
         """
-        return self._registry.create_user(screen_name, name)
+        return self._registry.create_user(screen_name, name, user_id)
 
-    def issue_token(self, app: App | Account, screen_name: str) -> Account:
+    def issue_token(
+        self,
+        app: App | Account,
+        screen_name: str,
+        *,
+        user_id: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+    ) -> Account:
         """Issue an access token for an account, like the portal's "Create my access token".
 
         Creates the account when needed. The token carries the app's current permissions.
+        Fixed values (a published test vector's, say) replace the random ones; nothing is
+        registered unless all of them are valid.
 
         Args:
             app: The app (or any account of it).
             screen_name: The account the token acts for.
+            user_id: The account's user id, for a new account (see :meth:`create_user`).
+                When None, a token of the form ``<digits>-...`` gives it its digits.
+            access_token: A fixed access token: 1 to 200 visible ASCII characters, never
+                issued before by this fake; when it starts with ``<digits>-``, the digits
+                must be the account's user id, as on Twitter.
+            access_token_secret: A fixed access token secret, likewise.
 
         Returns:
-            The complete account: the app's consumer pair, a fresh access token
-            (``<user_id>-<random>``) and secret, the screen name and the user id.
+            The complete account: the app's consumer pair, the access token (by default a
+            fresh ``<user_id>-<random>``) and secret, the screen name and the user id.
 
         Raises:
             KeyError: The app is unknown to this fake.
-            ValueError: The screen name is not a valid one.
+            ValueError: The screen name or a given value is not a valid one, the access
+                token is already registered (live or revoked), or the user id contradicts
+                the account or the token.
         """
-        return self._registry.issue_token(app.consumer_key, screen_name)
+        return self._registry.issue_token(
+            app.consumer_key,
+            screen_name,
+            user_id=user_id,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+        )
 
     def approve(self, oauth_token: str, screen_name: str, *, pin: str | None = None) -> str:
         """Do what clicking "Authorize app" does for a pending request token.
@@ -321,19 +458,181 @@ class FakeTwitter:
         """
         self._registry.deny(oauth_token)
 
-    def revoke(self, credentials: Account | str) -> None:
+    def revoke(self, credentials: Account | OAuth2Account | str) -> None:
         """Revoke an access token (as "Revoke access" does) or a pending request token.
 
-        Requests signed with it then get 401 with code 89.
+        Requests signed with it then get 401: code 89 from the OAuth endpoints and v1.1,
+        X's one 401 problem from v2 (the record's ``reason`` says ``"revoked token"``).
+        An OAuth 2.0 account loses its access token and its refresh token; an OAuth 2.0
+        token given as a string is revoked alone.
 
         Args:
-            credentials: An account, or an access or request token.
+            credentials: An account (OAuth 1.0a or 2.0), or an access, refresh or request
+                token.
 
         Raises:
-            KeyError: The token is unknown to this fake.
+            KeyError: The token is unknown to this fake (or, for an OAuth 2.0 account,
+                neither of its tokens is live).
         """
+        if isinstance(credentials, OAuth2Account):
+            tokens = [credentials.access_token, credentials.refresh_token]
+            revoked = [
+                self._registry.revoke_oauth2_token(token.get_secret_value())
+                for token in tokens
+                if token is not None
+            ]
+            if not any(revoked):
+                msg = "neither token of that OAuth 2.0 account is live on this FakeTwitter"
+                raise KeyError(msg)
+            return
         token = credentials if isinstance(credentials, str) else credentials.access_token
-        self._registry.revoke(token)
+        if not self._registry.revoke_oauth2_token(token):
+            self._registry.revoke(token)
+
+    # --- OAuth 2.0 --------------------------------------------------------------------------
+
+    def create_oauth2_app(
+        self,
+        name: str = "twcreds-test-app",
+        *,
+        confidential: bool = True,
+        redirect_uris: Sequence[str] | None = None,
+    ) -> OAuth2App:
+        """Register an app's OAuth 2.0 client, as the developer portal's settings do.
+
+        Args:
+            name: The app's name, shown on the authorize page.
+            confidential: True for a confidential client ("Web App, Automated App or
+                Bot": it has a secret and authenticates with HTTP Basic); False for a
+                public client ("Native App": no secret, ``client_id`` in the body).
+            redirect_uris: The callback URIs registered for the app, matched exactly;
+                None accepts any absolute URI, which the token call must repeat exactly.
+
+        Returns:
+            The client id and, for a confidential client, the client secret.
+
+        Raises:
+            ValueError: A redirect URI is not an absolute ``http(s)://`` URI without a
+                fragment, or ``redirect_uris`` is a single string.
+        """
+        uris: tuple[str, ...] | None = None
+        if redirect_uris is not None:
+            if isinstance(redirect_uris, str):
+                msg = "redirect_uris is a list of URIs, such as ['http://127.0.0.1:8976/callback']"
+                raise ValueError(msg)
+            uris = tuple(_checked_redirect_uri(uri) for uri in redirect_uris)
+        client_id, secret = self._registry.create_oauth2_client(name, confidential, uris)
+        return OAuth2App(
+            client_id=client_id, client_secret=SecretStr(secret) if secret is not None else None
+        )
+
+    def approve_oauth2(self, auth_url: str, screen_name: str) -> str:
+        """Do what clicking "Authorize app" on X's OAuth 2.0 consent page does.
+
+        Creates the account when needed, as :meth:`approve` does.
+
+        Args:
+            auth_url: The authorize URL a client built (``.../i/oauth2/authorize?...``);
+                only its query counts, so X's own address works as well as :attr:`url`'s.
+            screen_name: The account that authorizes the app.
+
+        Returns:
+            The URL the browser is sent back to: the redirect URI with ``code`` (valid 30
+            seconds on the fake's clock, single use) and ``state``; or, for a request X
+            refuses with a redirect (``code_challenge_method=plain``, an unknown scope, no
+            ``code_challenge``), with ``error`` and ``error_description`` instead.
+
+        Raises:
+            ValueError: The request cannot be sent back at all (an unknown client, a
+                redirect URI not registered, a missing one), as X shows an error page; or
+                the screen name is not a valid one.
+        """
+        query = urlsplit(auth_url).query
+        try:
+            self._oauth2.authorization(query)
+            user_id = self._registry.create_user(screen_name)
+            return self._oauth2.approve(query, user_id)
+        except OAuth2Refusal as refusal:
+            raise ValueError(f"X would show an error page: {refusal.description}") from None
+        except RedirectedError as redirected:
+            return redirected.location
+
+    def deny_oauth2(self, auth_url: str) -> str:
+        """Do what clicking "Cancel" on X's OAuth 2.0 consent page does.
+
+        Args:
+            auth_url: The authorize URL.
+
+        Returns:
+            The redirect URI with ``error=access_denied`` and the ``state``.
+
+        Raises:
+            ValueError: As :meth:`approve_oauth2`.
+        """
+        query = urlsplit(auth_url).query
+        try:
+            return self._oauth2.deny(query)
+        except OAuth2Refusal as refusal:
+            raise ValueError(f"X would show an error page: {refusal.description}") from None
+        except RedirectedError as redirected:
+            return redirected.location
+
+    def issue_oauth2_token(
+        self,
+        app: OAuth2App | OAuth2Account,
+        screen_name: str,
+        *,
+        scopes: Sequence[str] = POSTING_SCOPES,
+        expires_in: float = 7200,
+    ) -> OAuth2Account:
+        """Issue OAuth 2.0 tokens for an account, as if the PKCE flow had just run.
+
+        Creates the account when needed.
+
+        Args:
+            app: The app's client (or any account of it).
+            screen_name: The account the tokens act for.
+            scopes: The scopes granted; a refresh token comes only with ``offline.access``.
+            expires_in: Seconds the access token lives (X: 7200); 0 or less gives one that
+                has already expired, to make a client refresh.
+
+        Returns:
+            The account: the client's id and secret, the tokens, ``expires_at`` (now plus
+            ``expires_in``, as a client reckons it), the scopes, screen name and user id.
+
+        Raises:
+            KeyError: The client is unknown to this fake.
+            ValueError: A scope X does not know, no scope, or a bad screen name.
+        """
+        client = self._registry.oauth2_client(app.client_id)
+        if client is None:
+            msg = "no OAuth 2.0 client with that client id on this FakeTwitter"
+            raise KeyError(msg)
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        granted = tuple(dict.fromkeys(scopes))
+        unknown = sorted(scope for scope in granted if scope not in SCOPES)
+        if unknown or not granted:
+            msg = f"scopes must be X's, such as {' '.join(POSTING_SCOPES)}; not {unknown or '()'}"
+            raise ValueError(msg)
+        user_id = self._registry.create_user(screen_name)
+        access, refresh, _ = self._oauth2.issue(app.client_id, user_id, granted, expires_in)
+        user = self._registry.user(user_id)
+        return OAuth2Account(
+            client_id=app.client_id,
+            client_secret=SecretStr(client.secret) if client.secret is not None else None,
+            access_token=SecretStr(access),
+            refresh_token=SecretStr(refresh) if refresh is not None else None,
+            expires_at=datetime.now(timezone.utc) + timedelta(seconds=expires_in),
+            scopes=granted,
+            screen_name=user.screen_name,
+            user_id=user.user_id,
+        )
+
+    @property
+    def oauth2_refreshes(self) -> int:
+        """How many refresh grants ``POST /2/oauth2/token`` has served (rotations done)."""
+        return self._registry.oauth2_refreshes
 
     # --- faults and limits ------------------------------------------------------------------
 
