@@ -1090,3 +1090,22 @@ def test_one_user_authorized_both_ways_is_removed_by_index(store: Path) -> None:
     assert CANARY not in str(caught.value)
     assert remove_account(store, "#1") == both
     assert remove_account(store, "1000001") == make_account(1)
+
+
+def test_a_pending_oauth2_state_may_be_replaced_but_nothing_else(store: Path) -> None:
+    from twcreds.authorization import start_oauth2_authorization
+    from twcreds.models import OAuth2App
+    from twcreds.store import check_pending_target, save_pending_oauth2
+
+    pending = start_oauth2_authorization(
+        OAuth2App(client_id="client-id-1"), api_base="http://127.0.0.1:9"
+    )
+    state = store.parent / "pending.json"
+    save_pending_oauth2(state, pending)
+    check_pending_target(state)  # either flow's state may be replaced
+    save_pending_oauth2(state, pending)
+    save_accounts(store, make_accounts(1, "a"))
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError, match="exists and is not a pending authorization"):
+        save_pending_oauth2(store, pending)
+    assert store.read_bytes() == before

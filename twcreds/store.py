@@ -384,8 +384,8 @@ def save_pending(path: StrPath, pending: PendingAuthorization) -> None:
 def check_pending_target(path: StrPath) -> None:
     """Fail, before the flow starts, if `save_pending` would refuse ``path``.
 
-    A pending state may replace an older one, or an empty file, never anything else: an
-    accounts file named by mistake would lose every account.
+    A pending state (of either flow) may replace an older one, or an empty file, never
+    anything else: an accounts file named by mistake would lose every account.
 
     Raises:
         CredentialsError: ``path`` exists and is not a pending authorization, or goes
@@ -411,12 +411,14 @@ def check_pending_target(path: StrPath) -> None:
 
 
 def _is_pending(text: str) -> bool:
-    """Whether ``text`` is a saved pending authorization."""
-    try:
-        PendingAuthorization.model_validate_json(text)
-    except CredentialsError:
-        return False
-    return True
+    """Whether ``text`` is a saved pending authorization, of either flow."""
+    for kind in (PendingAuthorization, PendingOAuth2Authorization):
+        try:
+            kind.model_validate_json(text)
+        except CredentialsError:
+            continue
+        return True
+    return False
 
 
 def load_pending(path: StrPath) -> PendingAuthorization:
@@ -479,9 +481,12 @@ def _rescue_label(account: AnyAccount) -> str:
 def save_pending_oauth2(path: StrPath, pending: PendingOAuth2Authorization) -> None:
     """Keep the first half of the PKCE flow (its code verifier included) in a private file.
 
+    An existing file is replaced only as `save_pending` replaces one.
+
     Raises:
-        CredentialsError: the file cannot be written.
+        CredentialsError: ``path`` is another file, or the file cannot be written.
     """
+    check_pending_target(path)
     write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
 
 
