@@ -499,6 +499,7 @@ def refresh_stored(
     exchange: Callable[[OAuth2Account], OAuth2Account],
     *,
     needed: Callable[[OAuth2Account], bool],
+    request_timeout: float = 30.0,
 ) -> OAuth2Account:
     """Renew a stored OAuth 2.0 account under the store's lock, so no rotated token is lost.
 
@@ -516,6 +517,10 @@ def refresh_stored(
         exchange: performs the refresh; it raises on any failure, and then nothing is
             written.
         needed: whether the stored account needs ``exchange``.
+        request_timeout: the token request's timeout (per connect and per read). Another
+            process may hold the lock through its own token request, so the wait for the
+            lock is at least twice this plus 30 seconds (or ``$TWCREDS_LOCK_TIMEOUT``, if
+            longer): a slow refresh elsewhere is waited for, not mistaken for a stuck one.
 
     Raises:
         CredentialsError: the account is no longer in the file, or the file cannot be read
@@ -524,7 +529,8 @@ def refresh_stored(
     """
     shown = os.fspath(path)
     target = _resolve(path)
-    with _locked(target, shown, create=False):
+    wait = max(_lock_timeout(None), 2 * request_timeout + DEFAULT_LOCK_TIMEOUT)
+    with _locked(target, shown, create=False, timeout=wait):
         text = decode(read_bytes(Path(shown).expanduser()), shown)
         parsed = read_json(text, shown)
         accounts = list(validate_records(parsed))
