@@ -761,3 +761,93 @@ def test_cli_authorize_refuses_flags_of_the_other_flow(
 ) -> None:
     assert main(["authorize", *argv]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_the_whole_oauth2_journey_against_the_emulator_in_processes(tmp_path: Path) -> None:
+    """As a person runs it: the emulator, `twcreds authorize --oauth2` waiting for the
+    browser, a browser that shows the consent page and clicks "Authorize app", then
+    `twcreds token` and a curl-like call with the token."""
+    import shutil
+
+    script = shutil.which("twcreds", path=str(Path(sys.executable).parent))
+    assert script is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWITTER_", "TWCREDS_"))}
+    emulator = subprocess.Popen(
+        [script, "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert emulator.stdout is not None
+        values: dict[str, str] = {}
+        while "TWITTER_USER_ID" not in values:
+            line = emulator.stdout.readline()
+            assert line, "the emulator stopped"
+            if not line.startswith("#"):
+                name, _, value = line.strip().partition("=")
+                values[name] = value
+        base = values["TWCREDS_API_BASE"]
+        env.update(values)  # as `set -a; . ./fake.env; set +a` exports them
+        store = tmp_path / "store.json"
+        redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+        authorize = subprocess.Popen(
+            [
+                script,
+                "authorize",
+                "--oauth2",
+                "--no-browser",
+                "--save",
+                str(store),
+                "--redirect-uri",
+                redirect_uri,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        assert authorize.stdout is not None
+        url = ""
+        while not url.startswith("http"):
+            line = authorize.stdout.readline()
+            assert line, authorize.stderr.read() if authorize.stderr else "stopped"
+            url = line.strip()
+        # The browser: the consent page, then "Authorize app", then the redirect back.
+        page = requests.get(url, timeout=10)
+        assert page.status_code == 200
+        assert "wants to access your X account" in page.text
+        assert "tweet.write" in page.text
+        query = urlsplit(url).query
+        landed = requests.post(
+            f"{base}/i/oauth2/authorize",
+            data={"query": query, "screen_name": "journey_bot", "action": "authorize"},
+            timeout=10,
+        )
+        assert landed.status_code == 200
+        assert "you can close this tab" in landed.text
+        out, err = authorize.communicate(timeout=30)
+        assert authorize.returncode == 0, err
+        assert "Authorized @journey_bot" in out
+        token = subprocess.run(
+            [script, "token", "journey_bot", "--file", str(store)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+            check=False,
+        )
+        assert token.returncode == 0, token.stderr
+        me = requests.get(
+            f"{base}/2/users/me",
+            headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+            timeout=10,
+        )
+        assert me.json()["data"]["username"] == "journey_bot"
+        for secret in secrets_of(only(store)):
+            assert secret not in out + err
+    finally:
+        emulator.send_signal(signal.SIGINT)
+        emulator.communicate(timeout=15)

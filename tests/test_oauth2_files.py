@@ -317,3 +317,17 @@ def test_the_store_keeps_both_kinds_and_replaces_per_kind(tmp_path: Path) -> Non
     with pytest.raises(CredentialsError, match="names 2 accounts"):
         remove_account(path, "bot2")
     assert load_accounts(path) == stored
+
+
+def test_an_environment_with_an_account_and_an_oauth2_client_gives_both_apps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What `twcreds emulator` prints, exported: an OAuth 1.0a account and an OAuth 2.0
+    # client with no tokens, for `twcreds authorize --oauth2`.
+    for key, value in oauth1_fields().items():
+        monkeypatch.setenv(f"TWITTER_{key.upper()}", value)
+    monkeypatch.setenv("TWITTER_CLIENT_ID", "abc")
+    monkeypatch.setenv("TWITTER_CLIENT_SECRET", "def")
+    [account] = load_accounts()
+    assert isinstance(account, Account)
+    assert load_oauth2_app() == OAuth2App(client_id="abc", client_secret="def")

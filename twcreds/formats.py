@@ -504,7 +504,9 @@ def _env_parsed(
         parsed = _oauth1_parsed(label, _env_record(label, rest, places, prefix))
     if not _OAUTH2_TOKENS.isdisjoint(oauth2[var] for var in own2):
         return Parsed(label, [*parsed.records, record], parsed.app)
-    return parsed if parsed.app is not None or parsed.records else Parsed(label, [], app=record)
+    # An OAuth 2.0 client without tokens (for `twcreds authorize --oauth2`), beside an
+    # OAuth 1.0a account or alone; an OAuth 1.0a app section keeps its place.
+    return parsed if parsed.app is not None else Parsed(label, parsed.records, app=record)
 
 
 def _oauth2_record(

@@ -676,8 +676,16 @@ def load_oauth2_app(
 
 def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
     """The one app of ``kind`` a source holds: its app section, or its accounts' app half."""
-    records = [parsed.app] if parsed.app is not None else parsed.records
-    apps = [app for app in (validate_app(record) for record in records) if isinstance(app, kind)]
+    records = parsed.records
+    apps: list[AppT] = []
+    if parsed.app is not None:
+        section = validate_app(parsed.app)
+        # An app section of the other kind (an OAuth 2.0 client beside OAuth 1.0a
+        # accounts, in the environment) leaves the accounts to say.
+        apps = [section] if isinstance(section, kind) else []
+        records = [parsed.app] if apps else records
+    if not apps:
+        apps = [app for app in (validate_app(r) for r in records) if isinstance(app, kind)]
     if not apps:
         if not records:
             msg = f"{parsed.label}: no app or accounts in it; add the app's {what}"

@@ -27,6 +27,7 @@ _FLOW = (
     ("until grep -qs TWITTER_USER_ID fake.env; do sleep 0.1; done", ""),
     ("set -a; . ./fake.env; set +a", "export TWCREDS_API_BASE and TWITTER_*"),
     ("twcreds check", "verifies @twcreds_demo, on the emulator"),
+    ("twcreds authorize --oauth2 --headless", "OAuth 2.0 with its TWITTER_CLIENT_ID"),
     ("kill %1", "stop serving"),
 )
 _NOTES = """\
@@ -162,6 +163,9 @@ def serve(args: argparse.Namespace, *, prog: str = PROG) -> int:
     )
     app = fake.create_app(permissions="read" if args.read_only else "read-write")
     account = fake.issue_token(app, args.screen_name)
+    # An OAuth 2.0 client too, any redirect URI allowed: `twcreds authorize --oauth2` reads
+    # it from the exported block and runs the PKCE flow against the emulator's consent page.
+    client = fake.create_oauth2_app(name="twcreds-emulator")
     try:
         fake.start()
     except OSError as exc:
@@ -187,6 +191,10 @@ def serve(args: argparse.Namespace, *, prog: str = PROG) -> int:
         print(f"TWITTER_ACCESS_TOKEN={account.access_token}")
         print(f"TWITTER_ACCESS_TOKEN_SECRET={account.access_token_secret.get_secret_value()}")
         print(f"TWITTER_SCREEN_NAME={account.screen_name}")
+        print(f"TWITTER_CLIENT_ID={client.client_id}")
+        secret = client.client_secret.get_secret_value() if client.client_secret else ""
+        print(f"TWITTER_CLIENT_SECRET={secret}")
+        # Last: scripts wait for this line to know the block is whole.
         print(f"TWITTER_USER_ID={account.user_id}", flush=True)
         print(f"{prog}: serving on {fake.url}; Ctrl-C to stop", file=sys.stderr)
         # A timed wait keeps Ctrl-C responsive on every platform.
