@@ -39,6 +39,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 FORMATS = ("json", "lines", "env")
+#: What --format accepts for a SOURCE: twcreds' formats and the peer tools' files.
+READ_FORMATS = (*FORMATS, "twurlrc", "twarc", "twarc2", "xurl")
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
 
@@ -218,7 +220,7 @@ def _format_options(metavar: str = "SOURCE") -> Callable[[Run], Run]:
         (
             ("--format",),
             {
-                "choices": FORMATS,
+                "choices": READ_FORMATS,
                 "help": f"the {metavar}'s format (default: from its name, else its content)",
             },
         ),
@@ -804,6 +806,95 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- twcreds import --------------------------------------------------------------------
+
+_IMPORT_EPILOG = """\
+examples:
+  twcreds import                        # every peer tool's file at its usual place
+  twcreds import ~/.twurlrc
+  twcreds import ~/.config/twarc/config --file accounts.json
+
+Copies the accounts of other tools' files into the user store (or --file PATH), as
+`twcreds add` does: twurl's ~/.twurlrc, t's ~/.trc, x's ~/.xrc, twarc's ~/.twarc, twarc2's
+~/.config/twarc/config and xurl's ~/.xurl/auth.yml (or the older ~/.xurl file). Without
+FILE, each of those places is looked at and what was found is said. Every profile is
+imported; the peer files themselves are only read, never changed. twcreds also reads them
+in place: `twcreds list ~/.twurlrc`, load_accounts("~/.twurlrc").
+
+The store keeps one account per user and kind: when one user has accounts of several apps
+in a file, the tool's default profile (else the first) is imported, and the others named.
+"""
+
+
+@_command(
+    "copy the accounts of twurl, t, x, twarc, twarc2 or xurl into the user store",
+    "Import the accounts of other tools' credential files into the user store.",
+    _IMPORT_EPILOG,
+)
+@_argument(
+    "source",
+    nargs="?",
+    metavar="FILE",
+    help="a peer tool's file (default: each tool's file at its usual place)",
+)
+@_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_argument(
+    "--format",
+    choices=("twurlrc", "twarc", "twarc2", "xurl"),
+    help="FILE's format (default: from its name, else its content)",
+)
+def _cmd_import(args: argparse.Namespace) -> int:
+    from twcreds.models import names_of
+    from twcreds.sources import peer_files, read_source, validate_records
+    from twcreds.store import add_accounts
+
+    if args.source is not None:
+        places = [(Path(args.source).expanduser(), args.format)]
+    else:
+        if args.format is not None:
+            args.parser.error("--format describes a FILE: name one")
+        places = [(path, fmt) for path, fmt in peer_files() if path.is_file()]
+        if not places:
+            looked = ", ".join(str(path) for path, _ in peer_files())
+            msg = f"no peer tool's credentials file found; looked at: {looked}"
+            raise CommandError(msg)
+    chosen: list[AnyAccount] = []
+    for path, fmt in places:
+        parsed = read_source(path, format=fmt)
+        accounts = validate_records(parsed)
+        kept, skipped = _one_per_user(list(accounts), parsed.default)
+        _out(f"Found {_count(len(accounts))} in {path}: {names_of(accounts)}.")
+        for index in skipped:
+            account = accounts[index]
+            _out(
+                f"note: [{index}] {account.label} of another app not imported (the store keeps"
+                f" one per user); use it in place: `twcreds list {path}`"
+            )
+        chosen += [accounts[index] for index in kept]
+    target = _store_path(args.file)
+    stored = add_accounts(target, chosen)
+    _out(f"Imported {names_of(chosen)} into {target} (mode 0600, {_count(len(stored))}).")
+    return EXIT_OK
+
+
+def _one_per_user(accounts: list[AnyAccount], default: int | None) -> tuple[list[int], list[int]]:
+    """Indexes to import (one per screen name and kind: the default, else the first), and not."""
+    first: dict[tuple[str, str], int] = {}
+    for index, account in enumerate(accounts):
+        if account.screen_name is None:
+            continue
+        key = (account.kind, account.screen_name.casefold())
+        if key not in first or index == default:
+            first[key] = index
+    kept = [
+        index
+        for index, account in enumerate(accounts)
+        if account.screen_name is None
+        or first[(account.kind, account.screen_name.casefold())] == index
+    ]
+    return kept, [index for index in range(len(accounts)) if index not in kept]
+
+
 # --- twcreds list ----------------------------------------------------------------------
 
 _LIST_EPILOG = """\
@@ -1193,7 +1284,7 @@ def _pick(accounts: AccountList, name: str, parsed: Parsed) -> AnyAccount:
     digits = name.strip()
     index = digits.isascii() and digits.lstrip("-").isdigit() and len(digits) <= 18
     choice: str | int = int(digits) if index else name
-    return select_account(accounts, choice, parsed.label)
+    return select_account(accounts, choice, parsed.label, default=parsed.default)
 
 
 # --- twcreds remove --------------------------------------------------------------------

@@ -41,6 +41,8 @@ __all__ = [
     "ENVIRONMENT",
     "FORMATS",
     "LINE_FIELDS",
+    "PEER_FILE_NAMES",
+    "WRITABLE_FORMATS",
     "Format",
     "Parsed",
     "Record",
@@ -54,9 +56,22 @@ __all__ = [
     "read_lines",
 ]
 
-Format = Literal["json", "lines", "env"]
+Format = Literal["json", "lines", "env", "twurlrc", "twarc", "twarc2", "xurl"]
 #: The formats, in the order the command line lists them.
 FORMATS: tuple[Format, ...] = get_args(Format)
+#: The formats twcreds writes; the others are peer tools' files, read in place
+#: (`twcreds.peers`).
+WRITABLE_FORMATS: tuple[Format, ...] = ("json", "lines", "env")
+#: Peer tools' files by their names: twurl's and t's (x's) YAML, twarc's INI, xurl's.
+PEER_FILE_NAMES: Mapping[str, Format] = MappingProxyType(
+    {
+        ".twurlrc": "twurlrc",
+        ".trc": "twurlrc",
+        ".xrc": "twurlrc",
+        ".twarc": "twarc",
+        ".xurl": "xurl",
+    }
+)
 ENVIRONMENT = "the environment"
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
@@ -114,6 +129,15 @@ class Parsed:
     #: The JSON file the records came from, where a refreshed OAuth 2.0 token is written
     #: back; None for other formats and the environment.
     path: Path | None = None
+    #: The record the source marks as its default (a peer tool's default profile): the
+    #: account chosen when several are held and none is asked for.
+    default: int | None = None
+    #: One user may hold several apps' accounts (twurl keys profiles by user, then by
+    #: consumer key): a screen name repeats only as a duplicate within one app.
+    per_app: bool = False
+    #: What kind of place the records came from, for ``twcreds status``: ``"file"``,
+    #: ``"environment"``, ``"directory"``, ``"process"``.
+    origin: str = "file"
 
 
 # --- text ----------------------------------------------------------------------------
@@ -150,12 +174,42 @@ def decode(data: bytes, label: str) -> str:
 
 
 def format_from_name(path: Path) -> Format | None:
-    """The format a file's name says (``*.json``; ``.env``, ``*.env``, ``.env.*``), or None."""
+    """The format a file's name says, or None.
+
+    ``*.json``; ``.env``, ``*.env``, ``.env.*``; the peer tools' files: ``.twurlrc``,
+    ``.trc``, ``.xrc``, ``.twarc``, ``.xurl``, ``config`` inside a ``twarc`` folder (twarc2's
+    click app dir), ``auth.yml`` inside a ``.xurl`` folder.
+    """
     name = path.name.lower()
+    peer = PEER_FILE_NAMES.get(name)
+    if peer is not None:
+        return peer
+    parent = path.parent.name.lower()
+    if name == "config" and parent == "twarc":
+        return "twarc2"
+    if name == "auth.yml" and parent == ".xurl":
+        return "xurl"
     if name.endswith(".json"):
         return "json"
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
+    return None
+
+
+_TOP_KEY = re.compile(r"^(profiles|configuration|apps|default_app)\s*:", re.MULTILINE)
+_INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$", re.MULTILINE)
+_INI_KEY = re.compile(r"^\s*(consumer_key|access_token|bearer_token)\s*=", re.MULTILINE)
+
+
+def _sniff_peer(text: str) -> Format | None:
+    """A peer tool's file under another name: twurl's or xurl's YAML, twarc's INI."""
+    top = {match.group(1) for match in _TOP_KEY.finditer(text)}
+    if top & {"apps", "default_app"}:
+        return "xurl"
+    if top & {"profiles", "configuration"}:
+        return "twurlrc"
+    if _INI_KEY.search(text):
+        return "twarc" if _INI_SECTION.search(text) else "twarc2"
     return None
 
 
@@ -166,6 +220,9 @@ def guess_format(path: Path, text: str) -> Format:
         return named
     if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         return "json"
+    peer = _sniff_peer(text)
+    if peer is not None:
+        return peer
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if lines and all(_ENV_LINE.match(ln) for ln in lines):
         return "env"
@@ -620,8 +677,8 @@ def dump_accounts(
             format.
         TypeError: an item is not an `Account`.
     """
-    if format not in FORMATS:
-        msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
+    if format not in WRITABLE_FORMATS:
+        msg = f"format={format!r} is not a format twcreds writes; use 'json', 'lines' or 'env'"
         raise CredentialsError(msg)
     single = isinstance(accounts, Account | OAuth2Account)
     items = [accounts] if isinstance(accounts, Account | OAuth2Account) else list(accounts)

@@ -578,10 +578,12 @@ class AccountList(_Frozen, _Validating, RootModel[list[_TaggedAccount]]):
         return [account.screen_name for account in self.root]
 
 
-def find_duplicate(accounts: Sequence[AnyAccount]) -> str | None:
+def find_duplicate(accounts: Sequence[AnyAccount], *, per_app: bool = False) -> str | None:
     """Describe the first pair of accounts sharing an access token or screen name.
 
-    Judged per kind: one user may be authorized both with OAuth 1.0a and with OAuth 2.0.
+    Judged per kind: one user may be authorized both with OAuth 1.0a and with OAuth 2.0;
+    with ``per_app``, per app as well (a peer tool's file keeps one user's accounts of
+    several apps).
     """
     tokens: dict[object, int] = {}
     names: dict[object, int] = {}
@@ -598,7 +600,10 @@ def find_duplicate(accounts: Sequence[AnyAccount]) -> str | None:
                 " keep only one of them"
             )
         if account.screen_name is not None:
-            first = names.setdefault((kind, account.screen_name.casefold()), index)
+            app = ""
+            if per_app:
+                app = account.consumer_key if isinstance(account, Account) else account.client_id
+            first = names.setdefault((kind, app, account.screen_name.casefold()), index)
             if first != index:
                 return (
                     f"accounts [{first}] and [{index}] have the same screen name"

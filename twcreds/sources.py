@@ -67,6 +67,7 @@ __all__ = [
     "load_oauth2_app",
     "locate_account",
     "parse_source",
+    "peer_files",
     "read_bytes",
     "read_source",
     "select_account",
@@ -212,7 +213,7 @@ def validate_records(parsed: Parsed) -> AccountList:
     except CredentialsError as exc:
         error = exc
     else:
-        duplicate = find_duplicate(accounts)
+        duplicate = find_duplicate(accounts, per_app=parsed.per_app)
         if duplicate is None:
             return AccountList.model_construct(accounts)
         error = CredentialsError(f"{parsed.label}: {duplicate}")
@@ -332,7 +333,8 @@ def default_store_path() -> Path:
 
 def _check_format(format: str | None) -> None:
     if format is not None and format not in FORMATS:
-        msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
+        shown = ", ".join(repr(name) for name in FORMATS)
+        msg = f"format={format!r} is not a credentials format; use one of {shown}"
         raise CredentialsError(msg)
 
 
@@ -352,6 +354,8 @@ def read_source(
     if not text.strip(_STRIP):
         raise CredentialsError(f"{label}: is empty; no accounts in it")
     fmt = format or guess_format(path, text)
+    if fmt in _PEER_READERS:
+        return _PEER_READERS[fmt](text, label)
     if fmt == "json":
         return replace(read_json(text, label), path=path)
     if fmt == "env":
@@ -365,6 +369,63 @@ def read_source(
             raise CredentialsError(msg)
         return parsed
     return read_lines(text, label)
+
+
+def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
+    """Where the peer tools keep credentials by default, in the order `twcreds import` reads.
+
+    twurl's ``~/.twurlrc``, t's ``~/.trc``, x's ``~/.xrc``, twarc's ``~/.twarc``, twarc2's
+    ``config`` in its app folder (``~/.config/twarc/config`` on Linux), xurl's
+    ``~/.xurl/auth.yml`` (or the older ``~/.xurl`` file). Every place is listed, whether
+    or not a file is there.
+    """
+    import platformdirs  # lazy: keep `import twcreds` fast
+
+    root = Path(os.fspath(home)) if home is not None else Path.home()
+    xurl = root / ".xurl"
+    return [
+        (root / ".twurlrc", "twurlrc"),
+        (root / ".trc", "twurlrc"),
+        (root / ".xrc", "twurlrc"),
+        (root / ".twarc", "twarc"),
+        # click.get_app_dir("twarc"), where twarc2 keeps its config: platformdirs agrees
+        # with it on Linux ($XDG_CONFIG_HOME) and macOS.
+        (Path(platformdirs.user_config_dir("twarc", appauthor=False)) / "config", "twarc2"),
+        (xurl if xurl.is_file() else xurl / "auth.yml", "xurl"),
+    ]
+
+
+def _read_twurlrc(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twurlrc
+
+    return read_twurlrc(text, label)
+
+
+def _read_twarc(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twarc
+
+    return read_twarc(text, label)
+
+
+def _read_twarc2(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twarc2
+
+    return read_twarc2(text, label)
+
+
+def _read_xurl(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_xurl
+
+    return read_xurl(text, label)
+
+
+# Imported on use: the peer readers bring PyYAML, which `import twcreds` need not load.
+_PEER_READERS = {
+    "twurlrc": _read_twurlrc,
+    "twarc": _read_twarc,
+    "twarc2": _read_twarc2,
+    "xurl": _read_xurl,
+}
 
 
 def find_source(
@@ -454,8 +515,14 @@ def select_account(
     account: str | int | None,
     label: str,
     environ: Mapping[str, str] | None = None,
+    *,
+    default: int | None = None,
 ) -> AnyAccount:
-    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the only one.
+    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the source's default.
+
+    The source's default is the only account, or the one a peer tool's file marks as its
+    default profile (``default``, an index): as twurl, t and xurl use it when no account is
+    named. An explicit choice (``account=`` or ``TWCREDS_ACCOUNT``) always wins over it.
 
     Raises:
         CredentialsError: no account matches, or there are several and no choice.
@@ -480,6 +547,8 @@ def select_account(
             raise CredentialsError(msg)
         if len(accounts) == 1:
             return accounts[0]
+        if default is not None and 0 <= default < len(accounts):
+            return accounts[default]
         msg = (
             f"{label} holds {len(accounts)} accounts ({names}); choose one with"
             " account='name' or the TWCREDS_ACCOUNT environment variable"
@@ -565,7 +634,9 @@ def locate_account(
     That file is where a refreshed OAuth 2.0 token is written back.
     """
     parsed = parse_source(source, format=format, prefix=prefix)
-    return select_account(validate_records(parsed), account, parsed.label), parsed.path
+    accounts = validate_records(parsed)
+    chosen = select_account(accounts, account, parsed.label, default=parsed.default)
+    return chosen, parsed.path
 
 
 def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_") -> App:
