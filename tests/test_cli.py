@@ -50,6 +50,7 @@ from twcreds.testing import FakeTwitter
 COMMANDS = [
     "authorize",
     "add",
+    "import",
     "list",
     "check",
     "convert",
