@@ -18,7 +18,7 @@ import json
 import json.decoder
 import json.scanner
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -45,6 +45,7 @@ __all__ = [
     "WRITABLE_FORMATS",
     "Format",
     "Parsed",
+    "ReadFile",
     "Record",
     "decode",
     "dump_accounts",
@@ -54,6 +55,8 @@ __all__ = [
     "read_environ",
     "read_json",
     "read_lines",
+    "read_values",
+    "variable_names",
 ]
 
 Format = Literal["json", "lines", "env", "twurlrc", "twarc", "twarc2", "xurl"]
@@ -591,6 +594,51 @@ def _oauth1_parsed(label: str, record: Record) -> Parsed:
     return Parsed(label, [], app=record)
 
 
+#: How a loader hands a reader the content of a ``VAR_FILE``: (path, variable) -> value.
+ReadFile = Callable[[str, str], str]
+_FILE_SUFFIX = "_FILE"
+
+
+def variable_names(prefix: str) -> frozenset[str]:
+    """Every credential variable behind ``prefix``, of either kind (without ``_FILE``)."""
+    return frozenset(_env_keys(prefix).keys() | _oauth2_env_keys(prefix).keys())
+
+
+def _with_files(
+    values: Mapping[str, str],
+    places: Mapping[str, str],
+    prefix: str,
+    read_file: ReadFile | None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Replace each ``VAR_FILE`` (Docker's convention) by ``VAR``, read from the named file.
+
+    Raises:
+        CredentialsError: ``VAR`` and ``VAR_FILE`` are both set; or from ``read_file``.
+    """
+    if read_file is None or not any(var.endswith(_FILE_SUFFIX) for var in values):
+        return dict(values), dict(places)
+    known = variable_names(prefix)
+    out = dict(values)
+    where = dict(places)
+    for var, value in values.items():
+        stem = var.removesuffix(_FILE_SUFFIX)
+        if stem == var or stem not in known:
+            continue
+        del out[var]
+        path = value.strip(_STRIP)
+        if not path:
+            continue
+        if values.get(stem, "").strip(_STRIP):
+            msg = (
+                f"{places[var]}: both {stem} and {var} are set; keep only one of them"
+                f" ({var} names a file holding the value)"
+            )
+            raise CredentialsError(msg)
+        out[stem] = read_file(path, var)
+        where[stem] = f"{path} ({var})"
+    return out, where
+
+
 def _ours(var: str, prefix: str) -> bool:
     """A variable behind ``prefix``, or behind a mis-cased one (kept only as a spelling hint)."""
     return var.startswith(prefix) or var[: len(prefix)].upper() == prefix.upper()
@@ -601,19 +649,31 @@ def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
     return any(var in wanted and (blank_ok or value.strip()) for var, value in values.items())
 
 
-def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Parsed | None:
+def read_env(
+    text: str,
+    label: str,
+    prefix: str,
+    *,
+    blank_ok: bool = True,
+    read_file: ReadFile | None = None,
+) -> Parsed | None:
     """Read a dotenv file with python-dotenv's parser; ``os.environ`` is neither read nor set.
 
     python-dotenv's parser is used directly rather than ``dotenv_values`` because it keeps
     each binding's line, so a message can say ``.env:4``; values are taken literally
     (no ``${VAR}`` interpolation, which would read the process environment).
 
+    ``{prefix}NAME_FILE=PATH`` gives ``{prefix}NAME`` the content of that file, stripped,
+    read through ``read_file`` (the loader's safe read); without ``read_file`` such a
+    variable is only a spelling hint.
+
     Returns:
         The records, or None if the file defines no ``{prefix}*`` credential (with
         ``blank_ok=False``, none with a value).
 
     Raises:
-        CredentialsError: a line that mentions ``prefix`` cannot be parsed.
+        CredentialsError: a line that mentions ``prefix`` cannot be parsed, or a variable
+            is set both as ``NAME`` and as ``NAME_FILE``.
     """
     from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
 
@@ -630,21 +690,42 @@ def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Pa
         if binding.key is not None and _ours(binding.key, prefix):
             values[binding.key] = binding.value or ""
             places[binding.key] = f"{label}:{line}"
+    values, places = _with_files(values, places, prefix, read_file)
     if not _defines(values, prefix, blank_ok=blank_ok):
         return None
     return _env_parsed(label, values, places, prefix)
 
 
-def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
-    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
+def read_values(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> Parsed | None:
+    """Records from ``{prefix}*`` values gathered elsewhere (a secrets directory's files).
 
     Returns:
         The records, or None if no ``{prefix}*`` credential has a value.
     """
-    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
     if not _defines(values, prefix, blank_ok=False):
         return None
-    places = dict.fromkeys(values, ENVIRONMENT)
+    return _env_parsed(label, values, places, prefix)
+
+
+def read_environ(
+    environ: Mapping[str, str], prefix: str, *, read_file: ReadFile | None = None
+) -> Parsed | None:
+    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
+
+    ``{prefix}NAME_FILE`` variables are read as in `read_env`.
+
+    Returns:
+        The records, or None if no ``{prefix}*`` credential has a value.
+
+    Raises:
+        CredentialsError: a variable is set both as ``NAME`` and as ``NAME_FILE``.
+    """
+    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
+    values, places = _with_files(values, dict.fromkeys(values, ENVIRONMENT), prefix, read_file)
+    if not _defines(values, prefix, blank_ok=False):
+        return None
     return replace(_env_parsed(ENVIRONMENT, values, places, prefix), environment=True)
 
 

@@ -28,8 +28,10 @@ from twcreds.errors import (
 )
 from twcreds.formats import (
     FORMATS,
+    OAUTH2_VARIABLES,
     Format,
     Parsed,
+    ReadFile,
     Record,
     decode,
     guess_format,
@@ -37,6 +39,8 @@ from twcreds.formats import (
     read_environ,
     read_json,
     read_lines,
+    read_values,
+    variable_names,
 )
 from twcreds.models import (
     _STRIP,
@@ -69,6 +73,7 @@ __all__ = [
     "parse_source",
     "peer_files",
     "read_bytes",
+    "read_directory",
     "read_source",
     "select_account",
     "validate_app",
@@ -162,6 +167,97 @@ def _caller_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+def value_reader(base: Path | None = None) -> ReadFile:
+    """How ``VAR_FILE`` variables are read: safely, as a credentials file, then stripped.
+
+    A relative path is taken from ``base`` (a .env file's folder), else the working folder.
+    """
+
+    def read(name: str, variable: str) -> str:
+        path = Path(name).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            data = read_bytes(path)
+        except CredentialsNotFoundError:
+            # Not a fall-through of the chain: the variable says where the value is.
+            msg = f"{variable} names {path}, which does not exist; fix the path or unset {variable}"
+            raise CredentialsError(msg) from None
+        return decode(data, str(path)).strip(_STRIP)
+
+    return read
+
+
+# Files in a secrets directory named as the JSON keys: OAuth 1.0a's (with their aliases)
+# and OAuth 2.0's own.
+_OAUTH2_ONLY = frozenset({"client_id", "client_secret", "refresh_token", "expires_at", "scopes"})
+
+
+def read_directory(directory: Path, prefix: str = "TWITTER_") -> Parsed:
+    """Read a secrets directory (``/run/secrets``, a Kubernetes secret volume): a file a value.
+
+    Files are named as the variables (``{prefix}CONSUMER_KEY``, ``..._FILE`` excepted) or
+    as the JSON keys (``consumer_key``, ``client_id``, ...); others are ignored, as are
+    hidden names (Kubernetes' ``..data``). A symbolic link is followed only while it
+    resolves inside the directory, as Kubernetes' links into ``..data/`` do. Each file is
+    read as a credentials file (size cap, permission warning), its content stripped.
+
+    Raises:
+        CredentialsError: a link leads outside the directory, a file cannot be read, or
+            the directory holds no credential.
+    """
+    label = str(directory)
+    root = os.path.realpath(directory)
+    variables = variable_names(prefix)
+    found: dict[str, Path] = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        msg = f"{label}: cannot list it ({exc.strerror or type(exc).__name__})"
+        raise CredentialsError(msg) from None
+    for name in names:
+        if name.startswith(".") or not (name in variables or name in _KEY_FILES):
+            continue
+        entry = directory / name
+        real = os.path.realpath(entry)
+        if os.path.commonpath([root, real]) != root:
+            msg = (
+                f"{entry}: a link leading outside {label}; refused (a secrets directory"
+                " holds its values itself: replace the link by the file)"
+            )
+            raise CredentialsError(msg)
+        found[name] = Path(real)
+    keyed = {name for name in found if name in _KEY_FILES}
+    oauth2 = "client_id" in keyed and not keyed & {"consumer_key", "api_key", "app_key"}
+    values: dict[str, str] = {}
+    places: dict[str, str] = {}
+    for name, path in found.items():
+        var = name if name in variables else _key_variable(name, prefix, oauth2=oauth2)
+        if var in values:
+            msg = f"{directory / name}: gives {var} a second time; keep one of the files"
+            raise CredentialsError(msg)
+        values[var] = decode(read_bytes(path), str(directory / name)).strip(_STRIP)
+        places[var] = str(directory / name)
+    parsed = read_values(label, values, places, prefix)
+    if parsed is None:
+        msg = (
+            f"{label}: a directory holding no credential files; name them as the variables"
+            f" ({prefix}CONSUMER_KEY, ...) or as the JSON keys (consumer_key, ...)"
+        )
+        raise CredentialsError(msg)
+    return replace(parsed, origin="directory")
+
+
+_KEY_FILES = frozenset({*CANONICAL, *_OAUTH2_ONLY})
+
+
+def _key_variable(key: str, prefix: str, *, oauth2: bool) -> str:
+    """The variable a file named as a JSON key stands for."""
+    if key in _OAUTH2_ONLY or (oauth2 and key == "access_token"):
+        return f"{prefix}{OAUTH2_VARIABLES[key]}"
+    return f"{prefix}{key.upper()}"
 
 
 # --- validation ------------------------------------------------------------------------
@@ -350,6 +446,11 @@ def read_source(
     _check_format(format)
     path = Path(os.fspath(source)).expanduser()
     label = str(path)
+    if path.is_dir():
+        if path.name == ".xurl" and (path / "auth.yml").is_file() and format in (None, "xurl"):
+            return read_source(path / "auth.yml", format="xurl")
+        if format is None:
+            return read_directory(path, prefix)
     text = decode(read_bytes(path), label)
     if not text.strip(_STRIP):
         raise CredentialsError(f"{label}: is empty; no accounts in it")
@@ -359,7 +460,7 @@ def read_source(
     if fmt == "json":
         return replace(read_json(text, label), path=path)
     if fmt == "env":
-        parsed = read_env(text, label, prefix)
+        parsed = read_env(text, label, prefix, read_file=value_reader(path.parent))
         if parsed is None:
             msg = (
                 f"{label}: defines no {prefix}* credentials;"
@@ -453,13 +554,14 @@ def find_source(
             path = Path(named).expanduser()
             msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
             raise CredentialsNotFoundError(msg) from None
-    from_env = read_environ(env, prefix)
+    from_env = read_environ(env, prefix, read_file=value_reader())
     if from_env is not None:
         return from_env
     dotenv = Path(".env")
     if dotenv.is_file():
         label = str(dotenv)
-        found = read_env(decode(read_bytes(dotenv), label), label, prefix, blank_ok=False)
+        text = decode(read_bytes(dotenv), label)
+        found = read_env(text, label, prefix, blank_ok=False, read_file=value_reader())
         if found is not None:
             return found
     store = default_store_path()
@@ -668,7 +770,7 @@ def load_oauth2_app(
         CredentialsError: no client id, or accounts of different clients.
     """
     if source is None:
-        from_env = read_environ(os.environ, prefix)
+        from_env = read_environ(os.environ, prefix, read_file=value_reader())
         if from_env is None:
             msg = (
                 f"no OAuth 2.0 client in the environment: set {prefix}CLIENT_ID (and"
