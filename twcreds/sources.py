@@ -458,7 +458,7 @@ def read_source(
     if fmt in _PEER_READERS:
         return _PEER_READERS[fmt](text, label)
     if fmt == "json":
-        return replace(read_json(text, label), path=path)
+        return _run_processes(replace(read_json(text, label), path=path))
     if fmt == "env":
         parsed = read_env(text, label, prefix, read_file=value_reader(path.parent))
         if parsed is None:
@@ -494,6 +494,34 @@ def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
         (Path(platformdirs.user_config_dir("twarc", appauthor=False)) / "config", "twarc2"),
         (xurl if xurl.is_file() else xurl / "auth.yml", "xurl"),
     ]
+
+
+PROCESS_KEY = "credential_process"
+
+
+def _run_processes(parsed: Parsed) -> Parsed:
+    """Replace each ``{"credential_process": "CMD ARGS"}`` entry by the account CMD prints.
+
+    The entry's other keys (a ``screen_name`` to choose it by, say) are kept under the
+    printed values.
+    """
+    if not any(isinstance(r.data, dict) and PROCESS_KEY in r.data for r in parsed.records):
+        return parsed
+    from twcreds.process import run_credential_process
+
+    records = []
+    for record in parsed.records:
+        data = record.data
+        if isinstance(data, dict) and PROCESS_KEY in data:
+            command = data[PROCESS_KEY]
+            if not isinstance(command, str):
+                msg = f'{record.where}: "{PROCESS_KEY}" must be a string: the command to run'
+                raise CredentialsError(msg)
+            printed = run_credential_process(command, f"{record.where}: {PROCESS_KEY}")
+            rest = {key: value for key, value in data.items() if key != PROCESS_KEY}
+            record = record._replace(data={**rest, **printed})
+        records.append(record)
+    return replace(parsed, records=records, origin="process")
 
 
 def _read_twurlrc(text: str, label: str) -> Parsed:
@@ -537,8 +565,14 @@ def find_source(
 ) -> Parsed:
     """Follow the default chain; the first place holding credentials wins.
 
-    ``TWCREDS_FILE`` (read as ``format``, if given); the ``{prefix}*`` environment
-    variables; ``./.env`` if it defines them; the user store.
+    1. ``TWCREDS_FILE``: a file (read as ``format``, if given) or a secrets directory;
+    2. ``TWCREDS_CREDENTIAL_PROCESS``: a command printing one JSON account (AWS's
+       ``credential_process``);
+    3. the ``{prefix}*`` environment variables (each may be given as ``{prefix}NAME_FILE``,
+       a file holding the value);
+    4. ``./.env`` if it defines them (``_FILE`` variables too);
+    5. the user store (`default_store_path`; ``TWCREDS_CONFIG_DIR`` moves it), whose
+       entries may be ``{"credential_process": "CMD ARGS"}``.
 
     Raises:
         CredentialsNotFoundError: ``TWCREDS_FILE`` names a missing file, or nothing was
@@ -554,6 +588,11 @@ def find_source(
             path = Path(named).expanduser()
             msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
             raise CredentialsNotFoundError(msg) from None
+    command = env.get("TWCREDS_CREDENTIAL_PROCESS", "").strip()
+    if command:
+        from twcreds.process import process_record
+
+        return process_record(command, "TWCREDS_CREDENTIAL_PROCESS", environ=env)
     from_env = read_environ(env, prefix, read_file=value_reader())
     if from_env is not None:
         return from_env

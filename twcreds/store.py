@@ -311,6 +311,14 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[AnyAccoun
             " for the app, and save accounts to a list file of their own (accounts.json)"
         )
         raise CredentialsError(msg)
+    if any(isinstance(r.data, dict) and "credential_process" in r.data for r in parsed.records):
+        # Rewriting the file would store the secrets the command printed in its place.
+        msg = (
+            f"{path}: holds credential_process entries, which twcreds reads but does not"
+            " rewrite; keep them in a file of their own (name it with TWCREDS_FILE), and"
+            " save accounts to another file"
+        )
+        raise CredentialsError(msg)
     if not parsed.records:
         return []
     return list(validate_records(parsed))
