@@ -28,6 +28,7 @@ from twcreds import (
     AccountList,
     App,
     AuthorizationError,
+    BearerToken,
     CredentialsError,
     CredentialsNotFoundError,
     CredentialsRejectedError,
@@ -43,6 +44,7 @@ from twcreds import (
     load_account,
     load_accounts,
     load_app,
+    load_bearer_tokens,
     load_client,
     load_clients,
     make_client,
@@ -516,3 +518,37 @@ def test_the_sweep_finds_a_planted_leak(caplog: pytest.LogCaptureFixture) -> Non
             leak(sweep)
             with pytest.raises(AssertionError, match="secrets shown in"):
                 sweep.check()
+
+
+# --- app-only bearer tokens ----------------------------------------------------------------------
+
+
+def test_bearer_tokens_never_show_a_secret(
+    sweep: Sweep, tmp_path: Path, fake_twitter: FakeTwitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_twitter
+    sweep.fakes.append(fake)
+    app = fake.create_app()
+    issued = fake.create_bearer_token(app)
+    sweep.secrets.add(issued.bearer_token.get_secret_value())
+    token = sweep.ok(BearerToken, bearer_token=CANARY, consumer_key=KEY)
+    sweep.show("model_dump", token.model_dump())
+    sweep.ok(BearerToken.model_validate_json, token.model_dump_json())
+    good = write_private(tmp_path / "b.json", json.dumps([{"bearer_token": CANARY}]))
+    sweep.ok(load_bearer_tokens, good)
+    env = write_private(tmp_path / "b.env", f"TWITTER_BEARER_TOKEN={CANARY2}\n")
+    sweep.ok(load_bearer_tokens, env)
+    sweep.fails(CredentialsError, load_accounts, good)
+    for bad in (f"{CANARY} {CANARY}", [CANARY], CANARY * 50, f"${{{CANARY}}}"):
+        path = write_private(tmp_path / "bad.json", json.dumps({"bearer_token": bad}))
+        sweep.fails(CredentialsError, load_bearer_tokens, path)
+    sweep.fails(CredentialsError, BearerToken.model_validate, {"bearer-token": CANARY})
+    sweep.fails(CredentialsError, BearerToken.model_validate_json, f'{{"bearer_token": "{CANARY}')
+    sweep.fails(AttributeError, setattr, token, "bearer_token", CANARY)
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", f"{CANARY}\t{CANARY2}")
+    sweep.fails(CredentialsError, load_bearer_tokens)
+    client = sweep.ok(make_client, issued, api_base=fake.url)
+    sweep.fails(CredentialsError, post_tweet, client, "hello")
+    sweep.fails(CredentialsError, verify_account, client)
+    sweep.ok(client.client.get, f"{fake.url}/2/users/me")
+    sweep.check()

@@ -38,6 +38,8 @@ from twcreds.models import (
 )
 
 __all__ = [
+    "BEARER_READERS",
+    "BEARER_VARIABLE",
     "ENVIRONMENT",
     "FORMATS",
     "LINE_FIELDS",
@@ -51,6 +53,9 @@ __all__ = [
     "dump_accounts",
     "format_from_name",
     "guess_format",
+    "read_bearer_env",
+    "read_bearer_environ",
+    "read_bearer_json",
     "read_env",
     "read_environ",
     "read_json",
@@ -727,6 +732,87 @@ def read_environ(
     if not _defines(values, prefix, blank_ok=False):
         return None
     return replace(_env_parsed(ENVIRONMENT, values, places, prefix), environment=True)
+
+
+# --- app-only bearer tokens ------------------------------------------------------------
+
+#: The variable an app-only bearer token is read from, behind the prefix.
+BEARER_VARIABLE = "BEARER_TOKEN"
+
+
+def read_bearer_json(text: str, label: str) -> list[Record]:
+    """The app-only bearer tokens of a JSON file: every object with a ``bearer_token``.
+
+    An object of any of the three account shapes may hold one (the app section too); its
+    ``consumer_key``, if any, says whose app it is. Accounts' own values are not kept.
+
+    Raises:
+        CredentialsError: the text is not JSON, or not one of the shapes.
+    """
+    parsed = read_json(text, label)
+    found = [parsed.app] if parsed.app is not None else []
+    found += parsed.records
+    return [
+        _bearer_record(r) for r in found if isinstance(r.data, dict) and "bearer_token" in r.data
+    ]
+
+
+def _bearer_record(record: Record) -> Record:
+    data = {
+        key: value
+        for key, value in record.data.items()
+        if key == "bearer_token" or CANONICAL.get(key) == "consumer_key"
+    }
+    return record._replace(data=data)
+
+
+def _bearer_from_values(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> list[Record]:
+    token_var = f"{prefix}{BEARER_VARIABLE}"
+    if not values.get(token_var, "").strip():
+        return []
+    data = {"bearer_token": values[token_var]}
+    names = {"bearer_token": token_var}
+    where = {"bearer_token": places[token_var]}
+    for alias in ALIASES["consumer_key"]:
+        var = f"{prefix}{alias.upper()}"
+        if var in values:
+            data[alias], names[alias], where[alias] = values[var], var, places[var]
+            names["consumer_key"] = var
+            break
+    return [Record(data, label, where, names)]
+
+
+def read_bearer_env(text: str, label: str, prefix: str) -> list[Record]:
+    """The app-only bearer token of a dotenv file: ``{prefix}BEARER_TOKEN`` (and the app's
+    ``{prefix}CONSUMER_KEY``), or none."""
+    from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
+
+    values: dict[str, str] = {}
+    places: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if not binding.error and binding.key is not None and binding.key.startswith(prefix):
+            values[binding.key] = binding.value or ""
+            places[binding.key] = f"{label}:{binding.original.line}"
+    return _bearer_from_values(label, values, places, prefix)
+
+
+def read_bearer_environ(environ: Mapping[str, str], prefix: str) -> list[Record]:
+    """The app-only bearer token of a mapping such as ``os.environ``, or none."""
+    values = {var: value for var, value in environ.items() if var.startswith(prefix)}
+    places = dict.fromkeys(values, ENVIRONMENT)
+    return _bearer_from_values(ENVIRONMENT, values, places, prefix)
+
+
+#: Format -> the reader of its app-only bearer tokens, ``(text, label, prefix) -> records``.
+#: A format not here holds none (the 4-line file). Peer tools' files register their own
+#: readers here (twurl's ``bearer_tokens:`` section, keyed by consumer key; twarc2's and
+#: xurl's bearer tokens), under the format name `guess_format` gives them.
+BEARER_READERS: dict[str, Callable[[str, str, str], list[Record]]] = {
+    "json": lambda text, label, prefix: read_bearer_json(text, label),
+    "env": read_bearer_env,
+}
 
 
 # --- writing ---------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from twcreds.errors import (
     printable,
 )
 from twcreds.formats import (
+    BEARER_READERS,
+    BEARER_VARIABLE,
     FORMATS,
     OAUTH2_VARIABLES,
     Format,
@@ -35,6 +37,7 @@ from twcreds.formats import (
     Record,
     decode,
     guess_format,
+    read_bearer_environ,
     read_env,
     read_environ,
     read_json,
@@ -50,10 +53,12 @@ from twcreds.models import (
     AccountList,
     AnyAccount,
     App,
+    BearerToken,
     OAuth2Account,
     OAuth2App,
     describe_error,
     find_duplicate,
+    is_bearer_record,
     is_oauth2_record,
     names_of,
     strip_kind_tags,
@@ -68,6 +73,7 @@ __all__ = [
     "load_account",
     "load_accounts",
     "load_app",
+    "load_bearer_tokens",
     "load_oauth2_app",
     "locate_account",
     "parse_source",
@@ -279,7 +285,14 @@ def validate_records(parsed: Parsed) -> AccountList:
     """
     if parsed.app is not None:
         validate_app(parsed.app)
-    records = parsed.records
+    # An app-only bearer token beside the accounts is no account (load_bearer_tokens).
+    records = [record for record in parsed.records if not is_bearer_record(record.data)]
+    if not records and parsed.records:
+        msg = (
+            f"{parsed.label}: holds only app-only bearer tokens, which cannot act for an"
+            " account; load them with load_bearer_tokens(), or add an account"
+        )
+        raise CredentialsError(msg)
     if not records:
         if parsed.app is not None:
             names = parsed.app.names
@@ -839,3 +852,112 @@ def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
         )
         raise CredentialsError(msg)
     return apps[0]
+
+
+# --- app-only bearer tokens ------------------------------------------------------------
+
+
+def load_bearer_tokens(
+    source: StrPath | None = None, *, format: Format | None = None, prefix: str = "TWITTER_"
+) -> list[BearerToken]:
+    """Load app-only bearer tokens, which `load_accounts` never returns.
+
+    Args:
+        source: a JSON file (every object with a ``bearer_token``, with its app's
+            ``consumer_key`` if given) or a .env file (``{prefix}BEARER_TOKEN``, and
+            ``{prefix}CONSUMER_KEY``); None follows the default chain: ``TWCREDS_FILE``,
+            the environment's ``{prefix}BEARER_TOKEN``, ``./.env``, the user store.
+        format: the source's format; None takes it from the name or the content.
+        prefix: the variable prefix for .env files and the environment.
+
+    Returns:
+        The tokens, in the order the source holds them, each once.
+
+    Raises:
+        CredentialsNotFoundError: the file does not exist, or nothing along the chain
+            holds a bearer token.
+        CredentialsError: the source holds no bearer token, or a malformed one.
+    """
+    if source is not None:
+        records, label = _bearer_records(source, format, prefix)
+        if not records:
+            msg = (
+                f'{label}: holds no app-only bearer token; add "bearer_token" (JSON) or'
+                f" {prefix}{BEARER_VARIABLE} (.env), from the developer console's Keys and"
+                " tokens page"
+            )
+            raise CredentialsError(msg)
+        return _validate_bearer_tokens(records)
+    _check_format(format)
+    return _validate_bearer_tokens(_find_bearer_records(format, prefix))
+
+
+def _bearer_records(
+    source: StrPath, format: Format | None, prefix: str
+) -> tuple[list[Record], str]:
+    _check_format(format)
+    path = Path(os.fspath(source)).expanduser()
+    label = str(path)
+    text = decode(read_bytes(path), label)
+    if not text.strip(_STRIP):
+        raise CredentialsError(f"{label}: is empty; no bearer token in it")
+    fmt = format or guess_format(path, text)
+    reader = BEARER_READERS.get(fmt)
+    if reader is None:
+        msg = (
+            f"{label}: a {fmt} file holds no app-only bearer token; keep it in a JSON"
+            f' file ("bearer_token") or a .env file ({prefix}{BEARER_VARIABLE})'
+        )
+        raise CredentialsError(msg)
+    return reader(text, label, prefix), label
+
+
+def _find_bearer_records(format: Format | None, prefix: str) -> list[Record]:
+    """The default chain, as for accounts; the first place holding a bearer token wins."""
+    named = os.environ.get("TWCREDS_FILE", "").strip()
+    if named:
+        try:
+            records, _ = _bearer_records(named, format, prefix)
+        except CredentialsNotFoundError:
+            path = Path(named).expanduser()
+            msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
+            raise CredentialsNotFoundError(msg) from None
+        if records:
+            return records
+    records = read_bearer_environ(os.environ, prefix)
+    if records:
+        return records
+    dotenv = Path(".env")
+    if dotenv.is_file():
+        records, _ = _bearer_records(dotenv, "env", prefix)
+        if records:
+            return records
+    store = default_store_path()
+    if store.is_file():
+        records, _ = _bearer_records(store, "json", prefix)
+        if records:
+            return records
+    msg = (
+        "no app-only bearer token found; looked at: TWCREDS_FILE"
+        f" ({'no bearer_token in it' if named else 'not set'}); the environment"
+        f" ({prefix}{BEARER_VARIABLE} not set); {Path.cwd() / '.env'} (no"
+        f" {prefix}{BEARER_VARIABLE}); {store} (no bearer_token). Set {prefix}{BEARER_VARIABLE}"
+        " or pass a file"
+    )
+    raise CredentialsNotFoundError(msg)
+
+
+def _validate_bearer_tokens(records: Sequence[Record]) -> list[BearerToken]:
+    tokens: list[BearerToken] = []
+    problems: list[str] = []
+    for record in records:
+        try:
+            token = BearerToken.__pydantic_validator__.validate_python(record.data)
+        except ValidationError as exc:
+            problems.append(str(_located_error(exc, [record], indexed=False)))
+            continue
+        if token not in tokens:  # an app's token inherited by each of its accounts
+            tokens.append(token)
+    if problems:
+        raise CredentialsError("; ".join(problems))
+    return tokens
