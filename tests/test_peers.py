@@ -22,6 +22,7 @@ from twcreds import (
     OAuth2Account,
     load_account,
     load_accounts,
+    load_bearer_tokens,
 )
 from twcreds.cli import main
 from twcreds.sources import default_store_path, peer_files
@@ -421,3 +422,31 @@ def test_import_of_a_malformed_file_imports_nothing(
     assert "profile 'bobbot': token is missing" in err
     assert CANARY not in err
     assert not default_store_path().exists()
+
+
+# --- their app-only bearer tokens ----------------------------------------------------------
+
+
+def test_peer_files_bearer_tokens_load_apart_from_accounts(tmp_path: Path) -> None:
+    twurlrc = write_private(tmp_path / ".twurlrc", TWURLRC)
+    (token,) = load_bearer_tokens(twurlrc)
+    assert token.bearer_token.get_secret_value() == CANARY + "bearer"
+    assert token.consumer_key == "ckAPPone0001"  # twurl keys them by consumer key
+    twarc2 = tmp_path / "twarc" / "config"
+    twarc2.parent.mkdir()
+    write_private(twarc2, TWARC2)
+    (token,) = load_bearer_tokens(twarc2)
+    assert token.bearer_token.get_secret_value() == CANARY + "bearer2"
+    assert token.consumer_key == "ckTWARC2xx01"
+    xurl = tmp_path / ".xurl" / "auth.yml"
+    xurl.parent.mkdir()
+    write_private(xurl, XURL)
+    (token,) = load_bearer_tokens(xurl.parent)
+    assert token.bearer_token.get_secret_value() == CANARY + "bearer3"
+    assert all(CANARY not in repr(t) for t in load_bearer_tokens(xurl))
+
+
+def test_a_peer_file_without_bearer_tokens_says_so(tmp_path: Path) -> None:
+    path = write_private(tmp_path / ".trc", TWURLRC.split("bearer_tokens:")[0])
+    with pytest.raises(CredentialsError, match="holds no app-only bearer token"):
+        load_bearer_tokens(path)

@@ -561,6 +561,27 @@ def _read_xurl(text: str, label: str) -> Parsed:
     return read_xurl(text, label)
 
 
+def _twurl_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import twurl_bearer_tokens
+
+    return twurl_bearer_tokens(text, label)
+
+
+def _twarc2_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import twarc2_bearer_tokens
+
+    return twarc2_bearer_tokens(text, label)
+
+
+def _xurl_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import xurl_bearer_tokens
+
+    return xurl_bearer_tokens(text, label)
+
+
+# The peer files' app-only bearer tokens, beside formats.BEARER_READERS (twcreds' own).
+_PEER_BEARER_READERS = {"twurlrc": _twurl_bearer, "twarc2": _twarc2_bearer, "xurl": _xurl_bearer}
+
 # Imported on use: the peer readers bring PyYAML, which `import twcreds` need not load.
 _PEER_READERS = {
     "twurlrc": _read_twurlrc,
@@ -897,12 +918,14 @@ def _bearer_records(
 ) -> tuple[list[Record], str]:
     _check_format(format)
     path = Path(os.fspath(source)).expanduser()
+    if path.name == ".xurl" and path.is_dir():
+        path = path / "auth.yml"
     label = str(path)
     text = decode(read_bytes(path), label)
     if not text.strip(_STRIP):
         raise CredentialsError(f"{label}: is empty; no bearer token in it")
     fmt = format or guess_format(path, text)
-    reader = BEARER_READERS.get(fmt)
+    reader = BEARER_READERS.get(fmt) or _PEER_BEARER_READERS.get(fmt)
     if reader is None:
         msg = (
             f"{label}: a {fmt} file holds no app-only bearer token; keep it in a JSON"
