@@ -52,10 +52,12 @@ COMMANDS = [
     "add",
     "import",
     "list",
+    "status",
     "check",
     "convert",
     "remove",
     "token",
+    "completion",
     "demo",
     "emulator",
 ]

@@ -936,12 +936,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
     ]
     if args.json:
-        import json
-
-        text = json.dumps(rows, indent=2, ensure_ascii=ellipsis != "\u2026")
-        # json escapes the C0 controls in strings, but not C1 or bidi controls: \uXXXX for
-        # those keeps the JSON valid. A line break here is the indentation's own.
-        print(UNPRINTABLE.sub(_json_escape, text), flush=True)
+        _print_json(rows, ellipsis)
         return EXIT_OK
     header = ["#", "SCREEN NAME", "USER ID", "KIND", "APP KEY", "ACCESS TOKEN", "EXPIRES"]
     table = [[*header, "SOURCE"]]
@@ -967,6 +962,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
         if isinstance(account, OAuth2Account) and account.missing_scopes():
             _out(_missing_scopes_note(index, account))
     return EXIT_OK
+
+
+def _print_json(value: object, ellipsis: str) -> None:
+    """Print ``--json`` output: indented, and valid whatever the strings hold."""
+    import json
+
+    text = json.dumps(value, indent=2, ensure_ascii=ellipsis != "\u2026")
+    # json escapes the C0 controls in strings, but not C1 or bidi controls: \uXXXX for
+    # those keeps the JSON valid. A line break here is the indentation's own.
+    print(UNPRINTABLE.sub(_json_escape, text), flush=True)
 
 
 def _kind_fields(account: AnyAccount, ellipsis: str) -> dict[str, Any]:
@@ -1019,12 +1024,118 @@ def _missing_scopes_note(index: int, account: OAuth2Account) -> str:
     )
 
 
+# --- twcreds status --------------------------------------------------------------------
+
+_STATUS_EPILOG = """\
+examples:
+  twcreds status
+  twcreds status ~/.twurlrc
+  twcreds status /run/secrets --json
+
+For every account of SOURCE (default: the first place of the chain holding credentials):
+its kind, where it came from (a file and the place in it, environment variables, a secrets
+directory, a credential process), its app key and tokens masked (last 4 characters), when
+an OAuth 2.0 token expires and its scopes, and what it lacks for posting, with the command
+that fixes it. Nothing is sent to Twitter: `twcreds check` asks Twitter.
+
+--json prints a list, one object per account, with the keys of `list --json` (index,
+screen_name, user_id, kind, consumer_key, client_id, access_token, expires_at, scopes,
+missing_scopes, source, where) and: origin (file, environment, directory or process),
+refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0; else
+null), ready (nothing is missing for posting), missing (what is, in words) and fix (the
+command that fixes it, or null). Never a secret. Exit status 1 if an account is not ready.
+"""
+
+
+@_command(
+    "show every account, where it came from and what it lacks for posting",
+    "Show every account of a source: kind, origin, masked values, expiry, scopes, fixes.",
+    _STATUS_EPILOG,
+)
+@_source()
+@_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
+@_format_options()
+def _cmd_status(args: argparse.Namespace) -> int:
+    parsed, accounts = _read(args)
+    ellipsis = _ellipsis(sys.stdout)
+    rows = [
+        _status_row(index, account, record, parsed, args.prefix, ellipsis)
+        for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
+    ]
+    ready = all(row["ready"] for row in rows)
+    if args.json:
+        _print_json(rows, ellipsis)
+        return EXIT_OK if ready else EXIT_FAILED
+    for row, account in zip(rows, accounts, strict=True):
+        _out(f"[{row['index']}] {account.label} ({account.kind})")
+        _out(f"    from:          {row['origin']}: {row['where']}")
+        if row["kind"] == "oauth2":
+            _out(f"    client id:     {row['client_id']}")
+        else:
+            _out(f"    consumer key:  {row['consumer_key']}")
+        _out(f"    access token:  {row['access_token']}")
+        if row["kind"] == "oauth2":
+            refresh = "refreshable" if row["refreshable"] else "no refresh token"
+            _out(f"    expires:       {_expiry(account)} ({refresh})")
+            _out(f"    scopes:        {' '.join(row['scopes']) or '(none recorded)'}")
+        if row["ready"]:
+            _out("    posting:       ready")
+        else:
+            _out(f"    posting:       missing {row['missing']}")
+            _out(f"    fix:           {row['fix']}")
+    return EXIT_OK if ready else EXIT_FAILED
+
+
+def _status_row(
+    index: int, account: AnyAccount, record: Any, parsed: Parsed, prefix: str, ellipsis: str
+) -> dict[str, Any]:
+    """One account for ``status``: ``list``'s columns, where it came from, what it lacks."""
+    from twcreds.models import OAuth2Account
+
+    origin = "environment" if parsed.environment else parsed.origins.get(index, parsed.origin)
+    if parsed.environment:
+        names = sorted({record.names.get(key, key) for key in record.data})
+        files = sorted({place for place in record.places.values() if place != "the environment"})
+        where = ", ".join(names) + (f" (values from {', '.join(files)})" if files else "")
+    else:
+        where = record.where
+    row: dict[str, Any] = {
+        "index": index,
+        "screen_name": account.screen_name,
+        "user_id": account.user_id,
+        **_kind_fields(account, ellipsis),
+        "source": f"environment ({prefix}*)" if parsed.environment else parsed.label,
+        "where": where,
+        "origin": origin,
+        "refreshable": None,
+        "expired": None,
+        "ready": True,
+        "missing": None,
+        "fix": None,
+    }
+    if isinstance(account, OAuth2Account):
+        name = account.screen_name or str(index)
+        row["refreshable"] = account.refresh_token is not None
+        row["expired"] = account.expires_within(0)
+        missing = list(account.missing_scopes())
+        if row["expired"] and not row["refreshable"]:
+            missing.insert(0, "a valid token (expired, and no refresh token)")
+        if missing:
+            row["ready"] = False
+            row["missing"] = ", ".join(missing)
+            row["fix"] = "twcreds authorize --oauth2 APP   (asks for the posting scopes)"
+        elif row["expired"]:
+            row["fix"] = f"twcreds token {name}   (refreshes it now; bots refresh on use)"
+    return row
+
+
 # --- twcreds check ---------------------------------------------------------------------
 
 _CHECK_EPILOG = """\
 examples:
   twcreds check
   twcreds check accounts.json --workers 16
+  twcreds check --json | jq -r '.[] | select(.status != "ok") | .screen_name'
   twcreds check .env --api-base http://127.0.0.1:8765
 
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
@@ -1033,6 +1144,10 @@ rejected (with the usual causes), rate-limited (with the reset time), unreachabl
 error (any other answer). An account without a screen name is shown by its user id, or
 failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
+
+--json prints a list instead, one object per account with the keys index, screen_name,
+user_id, kind (oauth1 or oauth2), access_token (masked), status (ok, rejected,
+rate-limited, unreachable, error) and detail (the line's text); never a secret.
 """
 
 
@@ -1056,6 +1171,7 @@ Every account is checked, whatever fails. Exit status 1 if any account failed.
     metavar="SECONDS",
     help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
 )
+@_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
 @_format_options()
 @_api_base
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -1087,17 +1203,42 @@ def _cmd_check(args: argparse.Namespace) -> int:
         while shown in results:
             status, detail = results[shown]
             line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
-            _out(line.rstrip())
+            if not args.json:
+                _out(line.rstrip())
             shown += 1
         if len(results) < total:
             _progress(progress, f"\rchecked {len(results)}/{total}")
     failed = Counter(status for status, _ in results.values() if status != "ok")
+    if args.json:
+        _print_check_json(accounts, results, ellipsis)
+        return EXIT_FAILED if failed else EXIT_OK
     if not failed:
         _out(f"All {_count(total)} ok.")
         return EXIT_OK
     breakdown = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
     _out(f"{total - sum(failed.values())} of {total} accounts ok; {breakdown}.")
     return EXIT_FAILED
+
+
+def _print_check_json(
+    accounts: AccountList, results: dict[int, tuple[str, str]], ellipsis: str
+) -> None:
+    """``check --json``: one object per account, in the SOURCE's order (keys in --help)."""
+    _print_json(
+        [
+            {
+                "index": index,
+                "screen_name": account.screen_name,
+                "user_id": account.user_id,
+                "kind": "oauth2" if account.kind == "OAuth 2.0" else "oauth1",
+                "access_token": _masked_token(account, ellipsis),
+                "status": results[index][0],
+                "detail": results[index][1],
+            }
+            for index, account in enumerate(accounts)
+        ],
+        ellipsis,
+    )
 
 
 def _masked_token(account: AnyAccount, ellipsis: str) -> str:
@@ -1396,6 +1537,42 @@ def _cmd_token(args: argparse.Namespace) -> int:
         keeper.renew_if(lambda stored: stored.expires_within(args.min_valid))
     # Asked for explicitly, for scripts: the token alone on stdout.
     sys.stdout.write(keeper.token + "\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+# --- twcreds completion ----------------------------------------------------------------
+
+_COMPLETION_EPILOG = """\
+examples:
+  twcreds completion bash > ~/.local/share/bash-completion/completions/twcreds
+  twcreds completion zsh > "${fpath[1]}/_twcreds"      # then restart zsh
+  twcreds completion fish > ~/.config/fish/completions/twcreds.fish
+
+Prints a completion script for SHELL (made by shtab from twcreds' own options): commands,
+options, format names, and file names where a file is expected.
+"""
+
+_FILE_ARGUMENTS = frozenset({"source", "app_source", "file", "save", "state", "output"})
+
+
+@_command(
+    "print a shell completion script (bash, zsh, fish)",
+    "Print a shell completion script for twcreds.",
+    _COMPLETION_EPILOG,
+)
+@_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
+def _cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    parser = build_parser()
+    for action in parser._actions:  # the subcommands' parsers, for their file arguments
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for option in sub._actions:
+                    if option.dest in _FILE_ARGUMENTS:
+                        option.complete = shtab.FILE
+    sys.stdout.write(shtab.complete(parser, shell=args.shell))
     sys.stdout.flush()
     return EXIT_OK
 

@@ -20,6 +20,7 @@ import json.scanner
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, get_args
@@ -144,8 +145,11 @@ class Parsed:
     #: consumer key): a screen name repeats only as a duplicate within one app.
     per_app: bool = False
     #: What kind of place the records came from, for ``twcreds status``: ``"file"``,
-    #: ``"environment"``, ``"directory"``, ``"process"``.
+    #: ``"directory"``, ``"process"`` (the environment: `environment`).
     origin: str = "file"
+    #: Records of another kind of place than `origin`: index -> kind (a store entry run
+    #: as a ``credential_process``, or read from the keyring).
+    origins: Mapping[int, str] = dataclass_field(default_factory=dict)
 
 
 # --- text ----------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from twcreds.models import (
 )
 
 __all__ = [
+    "CONFIG_DIR_VARIABLE",
     "MAX_FILE_SIZE",
     "Format",
     "StrPath",
@@ -433,8 +434,19 @@ def _located_error(
 # --- loaders ---------------------------------------------------------------------------
 
 
+#: The variable that puts twcreds' folder (and so the user store) elsewhere.
+CONFIG_DIR_VARIABLE = "TWCREDS_CONFIG_DIR"
+
+
 def default_store_path() -> Path:
-    """The user's credentials store: ``<user config dir>/twcreds/accounts.json``."""
+    """The user's credentials store: ``<user config dir>/twcreds/accounts.json``.
+
+    ``TWCREDS_CONFIG_DIR``, when set, is the folder instead: the store is
+    ``$TWCREDS_CONFIG_DIR/accounts.json`` (``~`` expanded).
+    """
+    chosen = os.environ.get(CONFIG_DIR_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen).expanduser() / "accounts.json"
     import platformdirs  # lazy: keep `import twcreds` fast
 
     return Path(platformdirs.user_config_dir()) / "twcreds" / "accounts.json"
@@ -523,9 +535,11 @@ def _run_processes(parsed: Parsed) -> Parsed:
     from twcreds.process import run_credential_process
 
     records = []
-    for record in parsed.records:
+    origins = dict(parsed.origins)
+    for index, record in enumerate(parsed.records):
         data = record.data
         if isinstance(data, dict) and PROCESS_KEY in data:
+            origins[index] = "process"
             command = data[PROCESS_KEY]
             if not isinstance(command, str):
                 msg = f'{record.where}: "{PROCESS_KEY}" must be a string: the command to run'
@@ -534,7 +548,7 @@ def _run_processes(parsed: Parsed) -> Parsed:
             rest = {key: value for key, value in data.items() if key != PROCESS_KEY}
             record = record._replace(data={**rest, **printed})
         records.append(record)
-    return replace(parsed, records=records, origin="process")
+    return replace(parsed, records=records, origins=origins)
 
 
 def _read_twurlrc(text: str, label: str) -> Parsed:
