@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -168,26 +166,6 @@ def test_a_store_entry_runs_its_process(tmp_path: Path) -> None:
 
 
 # --- a real secret manager: pass over a throwaway GnuPG home --------------------------------
-
-
-@pytest.fixture
-def pass_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A password store encrypted to a key made for this test, in its own GnuPG home."""
-    if shutil.which("pass") is None or shutil.which("gpg") is None:
-        pytest.skip("pass or gpg is not installed (.ci/run installs Debian's `pass`)")
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    store = tmp_path / "password-store"
-    monkeypatch.setenv("GNUPGHOME", str(home))
-    monkeypatch.setenv("PASSWORD_STORE_DIR", str(store))
-    key = "twcreds-test@example.invalid"
-    generate = ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", key]
-    for argv in ([*generate, "default", "default", "never"], ["pass", "init", key]):
-        subprocess.run(argv, check=True, capture_output=True, timeout=120)
-    try:
-        yield store
-    finally:
-        subprocess.run(["gpgconf", "--kill", "all"], check=False, capture_output=True)
 
 
 def test_pass_as_the_credential_process(pass_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:

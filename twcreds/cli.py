@@ -778,11 +778,17 @@ _ADD_EPILOG = """\
 examples:
   twcreds add creds-twitter.txt
   twcreds add .env --prefix BOT2_ --file accounts.json
+  twcreds add creds-twitter.txt --keyring
 
 Adds every account of SOURCE to --file PATH (default: the user store), the way
 `twcreds authorize` does: an entry for the same user (same user id, else access token,
 else screen name) is replaced in place, others are appended; a screen name stored under
 another user id is refused. All accounts or none, in one write: mode 0600, atomic.
+
+--keyring (pip install 'twcreds[keyring]'; OAuth 1.0a accounts) keeps each account's two
+secrets in the OS keyring and writes {"keyring": "SERVICE", ...} without them; loading
+asks the keyring, waiting at most 3 seconds. A host without a keyring (headless Linux)
+gets an error saying so; keyring-pass gives it one over a `pass` store.
 """
 
 
@@ -793,6 +799,13 @@ another user id is refused. All accounts or none, in one write: mode 0600, atomi
 )
 @_source(required=True)
 @_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_argument(
+    "--keyring",
+    nargs="?",
+    const="twcreds",
+    metavar="SERVICE",
+    help="keep the secrets in the OS keyring under SERVICE (default: twcreds), not in the file",
+)
 @_format_options()
 def _cmd_add(args: argparse.Namespace) -> int:
     from twcreds.models import names_of
@@ -800,9 +813,10 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
     _, accounts = _read(args)
     path = _store_path(args.file)
-    stored = add_accounts(path, accounts)  # all or nothing, one write
+    stored = add_accounts(path, accounts, keyring=args.keyring)  # all or nothing, one write
     names = names_of(accounts)
-    _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}).")
+    where = f"; their secrets in the OS keyring (service {args.keyring!r})" if args.keyring else ""
+    _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}){where}.")
     return EXIT_OK
 
 

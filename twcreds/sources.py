@@ -82,6 +82,7 @@ __all__ = [
     "read_bytes",
     "read_directory",
     "read_source",
+    "resolve_entries",
     "select_account",
     "validate_app",
     "validate_records",
@@ -483,7 +484,7 @@ def read_source(
     if fmt in _PEER_READERS:
         return _PEER_READERS[fmt](text, label)
     if fmt == "json":
-        return _run_processes(replace(read_json(text, label), path=path))
+        return resolve_entries(replace(read_json(text, label), path=path))
     if fmt == "env":
         parsed = read_env(text, label, prefix, read_file=value_reader(path.parent))
         if parsed is None:
@@ -522,33 +523,65 @@ def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
 
 
 PROCESS_KEY = "credential_process"
+KEYRING_KEY = "keyring"
 
 
-def _run_processes(parsed: Parsed) -> Parsed:
-    """Replace each ``{"credential_process": "CMD ARGS"}`` entry by the account CMD prints.
+def resolve_entries(parsed: Parsed) -> Parsed:
+    """Fill in the entries of a JSON file that keep their secrets elsewhere.
 
-    The entry's other keys (a ``screen_name`` to choose it by, say) are kept under the
-    printed values.
+    ``{"credential_process": "CMD ARGS"}`` becomes the account CMD prints (the entry's
+    other keys, a ``screen_name`` to choose it by, say, kept under the printed values);
+    ``{"keyring": "SERVICE", ...}`` gets its secrets from the OS keyring
+    (`twcreds.oskeyring`). Other entries are left as they are, at the same positions.
+
+    Raises:
+        CredentialsError: a command or the keyring fails (the message says which entry).
     """
-    if not any(isinstance(r.data, dict) and PROCESS_KEY in r.data for r in parsed.records):
+    indirect = (PROCESS_KEY, KEYRING_KEY)
+    if not any(
+        isinstance(r.data, dict) and not r.data.keys().isdisjoint(indirect) for r in parsed.records
+    ):
         return parsed
-    from twcreds.process import run_credential_process
-
     records = []
     origins = dict(parsed.origins)
     for index, record in enumerate(parsed.records):
         data = record.data
         if isinstance(data, dict) and PROCESS_KEY in data:
             origins[index] = "process"
-            command = data[PROCESS_KEY]
-            if not isinstance(command, str):
-                msg = f'{record.where}: "{PROCESS_KEY}" must be a string: the command to run'
-                raise CredentialsError(msg)
-            printed = run_credential_process(command, f"{record.where}: {PROCESS_KEY}")
-            rest = {key: value for key, value in data.items() if key != PROCESS_KEY}
-            record = record._replace(data={**rest, **printed})
+            record = record._replace(data=_from_process(record))
+        elif isinstance(data, dict) and KEYRING_KEY in data:
+            origins[index] = "keyring"
+            record = record._replace(data=_from_keyring(record))
         records.append(record)
     return replace(parsed, records=records, origins=origins)
+
+
+def _from_process(record: Record) -> dict[str, Any]:
+    from twcreds.process import run_credential_process
+
+    command = record.data[PROCESS_KEY]
+    if not isinstance(command, str):
+        msg = f'{record.where}: "{PROCESS_KEY}" must be a string: the command to run'
+        raise CredentialsError(msg)
+    printed = run_credential_process(command, f"{record.where}: {PROCESS_KEY}")
+    rest = {key: value for key, value in record.data.items() if key != PROCESS_KEY}
+    return {**rest, **printed}
+
+
+def _from_keyring(record: Record) -> dict[str, Any]:
+    from twcreds.oskeyring import get_secrets
+
+    data = record.data
+    service, user = data[KEYRING_KEY], data.get("access_token")
+    if not isinstance(service, str) or not service.strip() or not isinstance(user, str):
+        msg = (
+            f'{record.where}: a keyring entry needs "keyring" (the service name) and'
+            ' "access_token" (the item\'s user name); add the account again with --keyring'
+        )
+        raise CredentialsError(msg)
+    secrets = get_secrets(service, user, record.where)
+    rest = {key: value for key, value in data.items() if key != KEYRING_KEY}
+    return {**rest, **secrets}
 
 
 def _read_twurlrc(text: str, label: str) -> Parsed:
