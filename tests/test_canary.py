@@ -654,3 +654,27 @@ def test_more_sources_never_show_a_secret(
 
 def _peer_format(name: str) -> str:
     return {".twurlrc": "twurlrc", ".twarc": "twarc", "twarc/config": "twarc2"}.get(name, "xurl")
+
+
+def test_the_keyring_never_shows_a_secret(
+    sweep: Sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pass_store: Path
+) -> None:
+    pytest.importorskip("keyring_pass", reason="keyring-pass is in the test extra")
+    from twcreds.store import add_accounts
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring_pass.PasswordStoreBackend")
+    store = tmp_path / "accounts.json"
+    account = Account(**account_values())
+    sweep.ok(add_accounts, store, [account], keyring="twcreds")
+    assert CANARY not in store.read_text(encoding="utf-8")
+    sweep.ok(load_accounts, store)
+    sweep.ok(load_account, store)
+    sweep.ok(add_account, store, Account(**account_values(access_token="9-x", user_id=None)))
+    sweep.ok(remove_account, store, "sweepbot")
+    stub = {"keyring": "twcreds", "consumer_key": KEY, "access_token": "1234-gone"}
+    sweep.fails(
+        CredentialsError, load_accounts, write_private(tmp_path / "gone.json", json.dumps([stub]))
+    )
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    sweep.fails(CredentialsError, add_accounts, tmp_path / "new.json", [account], keyring="x")
+    sweep.check()

@@ -1222,8 +1222,13 @@ def peer_canary_files(directory: Path) -> list[Path]:
 
 
 def test_no_command_ever_prints_a_secret(
-    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # `add --keyring` runs on a host without a keyring: it must fail saying so, nothing more.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     secrets = [CANARY, *world.secrets]
     base = world.fake.url
     outputs: list[str] = []
@@ -1250,6 +1255,7 @@ def test_no_command_ever_prints_a_secret(
             ["status", str(path)],
             ["status", str(path), "--json"],
             ["import", str(path), "--file", imported],
+            ["add", str(path), "--keyring", "--file", imported],
             ["check", str(path), "--json", "--api-base", base],
             ["check", str(path), "--api-base", base],
             ["convert", str(path), "--to", "json", "-o", state, "--force"],
