@@ -118,9 +118,12 @@ _MAIN_DESCRIPTION = """\
 Load, check, authorize and safely store Twitter (X) bot credentials.
 
 A SOURCE is a credentials file: JSON (one account, a list, or {"app": ..., "accounts": [...]}),
-the guide's 4-line file, or a .env file. Without a SOURCE, commands follow the default chain:
-$TWCREDS_FILE, the TWITTER_* environment variables, ./.env, then the user store
-(<user config dir>/twcreds/accounts.json, which `twcreds authorize` fills).
+the guide's 4-line file, a .env file, another tool's file (twurl's ~/.twurlrc, t's ~/.trc,
+x's ~/.xrc, twarc's ~/.twarc, twarc2's config, xurl's ~/.xurl), or a secrets directory (one
+file per value). Without a SOURCE, commands follow the default chain: $TWCREDS_FILE,
+$TWCREDS_CREDENTIAL_PROCESS, the TWITTER_* environment variables (or TWITTER_*_FILE),
+./.env, then the user store (<user config dir>/twcreds/accounts.json, which `twcreds
+authorize` fills; $TWCREDS_CONFIG_DIR/accounts.json when that is set).
 """
 
 _MAIN_EPILOG = """\
@@ -128,12 +131,17 @@ examples:
   twcreds authorize app.txt            # authorize an account with the PIN flow, store it
   twcreds list                         # what is stored, secrets masked
   twcreds check --workers 16           # verify every account with Twitter
+  twcreds import                       # copy twurl's, t's, twarc's, xurl's accounts
+  twcreds status                       # where each account comes from, what it lacks
   twcreds demo                         # the whole journey against an offline Twitter
 
 environment:
-  TWCREDS_FILE       the credentials file to use when no SOURCE is given
+  TWCREDS_FILE       the credentials file (or secrets directory) to use when no SOURCE is given
+  TWCREDS_CREDENTIAL_PROCESS  a command printing one JSON account ({"Version": 1, ...})
+  TWCREDS_CONFIG_DIR the folder of the user store (default: <user config dir>/twcreds)
   TWCREDS_API_BASE   send every request there instead of https://api.twitter.com
   TWITTER_*          TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, ...
+  TWITTER_*_FILE     a file holding that variable's value (Docker secrets)
 
 Run `twcreds COMMAND --help` for a command's options and examples.
 Exit status: 0 success, 1 error or failed account, 2 usage error, 130 interrupted.
@@ -147,7 +155,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=28)
         # argparse sizes the help column without the indented subcommand names, so that
         # "authorize" would push its help onto a line of its own: leave room for it.
-        self._action_max_length = len("    authorize")
+        self._action_max_length = len("    completion")
 
 
 Run = Callable[[argparse.Namespace], int]
@@ -206,12 +214,15 @@ def _argument(*names: str, **options: Any) -> Callable[[Run], Run]:
 
 
 def _source(*, required: bool = False) -> Callable[[Run], Run]:
-    chain = " (default: the chain $TWCREDS_FILE, TWITTER_* variables, ./.env, the user store)"
+    chain = (
+        " (default: the chain $TWCREDS_FILE, $TWCREDS_CREDENTIAL_PROCESS, TWITTER_* variables,"
+        " ./.env, the user store)"
+    )
     return _argument(
         "source",
         nargs=None if required else "?",
         metavar="SOURCE",
-        help="a credentials file" + ("" if required else chain),
+        help="a credentials file or secrets directory" + ("" if required else chain),
     )
 
 
@@ -841,7 +852,7 @@ in a file, the tool's default profile (else the first) is imported, and the othe
 
 
 @_command(
-    "copy the accounts of twurl, t, x, twarc, twarc2 or xurl into the user store",
+    "copy the accounts of twurl's, t's, twarc's or xurl's files",
     "Import the accounts of other tools' credential files into the user store.",
     _IMPORT_EPILOG,
 )
@@ -1062,7 +1073,7 @@ command that fixes it, or null). Never a secret. Exit status 1 if an account is 
 
 
 @_command(
-    "show every account, where it came from and what it lacks for posting",
+    "show each account's origin, expiry and what it lacks",
     "Show every account of a source: kind, origin, masked values, expiry, scopes, fixes.",
     _STATUS_EPILOG,
 )

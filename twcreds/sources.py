@@ -719,10 +719,13 @@ def load_accounts(
     """Load every account from a source (a path), or from the default chain if it is None.
 
     Args:
-        source: a JSON, lines or .env file; None follows ``TWCREDS_FILE``, the environment,
-            ``./.env`` and the user store, in that order.
-        format: ``"json"``, ``"lines"`` or ``"env"``; None takes it from the file name,
-            else from the content. With no source it applies to ``TWCREDS_FILE`` only.
+        source: a JSON, lines or .env file, a peer tool's file (twurl, t, x, twarc, twarc2,
+            xurl) or a secrets directory; None follows the default chain (`find_source`):
+            ``TWCREDS_FILE``, ``TWCREDS_CREDENTIAL_PROCESS``, the environment, ``./.env``
+            and the user store, in that order.
+        format: ``"json"``, ``"lines"``, ``"env"``, ``"twurlrc"``, ``"twarc"``,
+            ``"twarc2"`` or ``"xurl"``; None takes it from the file name, else from the
+            content. With no source it applies to ``TWCREDS_FILE`` only.
         prefix: the variable prefix for .env files and the environment.
 
     Raises:
