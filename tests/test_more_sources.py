@@ -205,7 +205,10 @@ def test_a_directory_without_credentials_says_how_to_name_files(tmp_path: Path) 
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "README").write_text("nothing here", encoding="utf-8")
-    with pytest.raises(CredentialsError, match=r"name them as the variables"):
+    with pytest.raises(
+        CredentialsError,
+        match=r"is a directory holding no credential files; name them as the variables",
+    ):
         load_accounts(empty)
 
 

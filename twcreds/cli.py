@@ -789,17 +789,17 @@ _ADD_EPILOG = """\
 examples:
   twcreds add creds-twitter.txt
   twcreds add .env --prefix BOT2_ --file accounts.json
-  twcreds add creds-twitter.txt --keyring
 
 Adds every account of SOURCE to --file PATH (default: the user store), the way
 `twcreds authorize` does: an entry for the same user (same user id, else access token,
 else screen name) is replaced in place, others are appended; a screen name stored under
 another user id is refused. All accounts or none, in one write: mode 0600, atomic.
 
---keyring (pip install 'twcreds[keyring]'; OAuth 1.0a accounts) keeps each account's two
-secrets in the OS keyring and writes {"keyring": "SERVICE", ...} without them; loading
-asks the keyring, waiting at most 3 seconds. A host without a keyring (headless Linux)
-gets an error saying so; keyring-pass gives it one over a `pass` store.
+--keyring (pip install 'twcreds[keyring]'; OAuth 1.0a accounts), as in `twcreds add
+creds-twitter.txt --keyring`, keeps each account's two secrets in the OS keyring and writes
+{"keyring": "SERVICE", ...} without them; loading asks the keyring, waiting at most 3 s.
+A host without a keyring (headless Linux) gets an error saying so; keyring-pass gives it
+one over a `pass` store.
 """
 
 

@@ -251,7 +251,7 @@ def read_directory(directory: Path, prefix: str = "TWITTER_") -> Parsed:
     parsed = read_values(label, values, places, prefix)
     if parsed is None:
         msg = (
-            f"{label}: a directory holding no credential files; name them as the variables"
+            f"{label}: is a directory holding no credential files; name them as the variables"
             f" ({prefix}CONSUMER_KEY, ...) or as the JSON keys (consumer_key, ...)"
         )
         raise CredentialsError(msg)
@@ -690,7 +690,8 @@ def find_source(
     except CredentialsNotFoundError:
         pass
     msg = (
-        "no Twitter credentials found; looked at: TWCREDS_FILE (not set); "
+        "no Twitter credentials found; looked at: TWCREDS_FILE (not set);"
+        " TWCREDS_CREDENTIAL_PROCESS (not set); "
         f"the environment ({prefix}CONSUMER_KEY, {prefix}ACCESS_TOKEN, ... not set); "
         f"{Path.cwd() / '.env'} (no {prefix}* values); {store} (no such file). "
         "Pass a file, set TWCREDS_FILE, or run `twcreds authorize` to create the store"
