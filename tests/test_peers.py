@@ -1,6 +1,9 @@
 """Peer tools' files read in place and imported: twurl, t, x, twarc, twarc2, xurl.
 
-Each fixture is written as that tool writes it; the comment above it cites the source line.
+Each fixture is written as that tool writes it; the comment above it cites the source line,
+in these commits of the tools' repositories: twitter/twurl c256756dc8, sferik/t d8b549fc1c
+(spec/fixtures/.trc), sferik/x-cli 3311a043b5 (src/rcfile.rs: the same layout in ~/.xrc),
+DocNow/twarc 12104e080f (src/twarc/...), xdevplatform/xurl 41259e8aef.
 Real files in tmp_path and the real ``twcreds`` command line; no mocks.
 """
 
@@ -35,7 +38,9 @@ TOKEN_SECRET = CANARY + "token"
 # consumer_secret token secret) keyed by user, then by consumer key (rcfile.rb `<<`), the
 # default from rcfile.rb:60 (`default_profile=` [username, consumer_key]) and bearer tokens
 # from rcfile.rb:78 (`bearer_token`: {consumer_key: token}). t's spec/fixtures/.trc is the
-# same layout. `aliases` is one of the keys twurl adds that twcreds ignores.
+# same layout, and so is x-cli's ~/.xrc (src/rcfile.rs:56-68, x-api/src/backend.rs:107-122:
+# username, consumer_key, consumer_secret, token, secret). `aliases` is one of the keys
+# twurl adds that twcreds ignores.
 TWURLRC = f"""\
 ---
 profiles:
@@ -450,3 +455,38 @@ def test_a_peer_file_without_bearer_tokens_says_so(tmp_path: Path) -> None:
     path = write_private(tmp_path / ".trc", TWURLRC.split("bearer_tokens:")[0])
     with pytest.raises(CredentialsError, match="holds no app-only bearer token"):
         load_bearer_tokens(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            ".xrc",
+            TWURLRC.replace("secret: ", "secrett: ", 1),
+            "profile 'alicebot' (consumer key #1)",
+        ),
+        (
+            ".twarc",
+            TWARC.replace("consumer_secret = ", "consumer_secrt = ", 1),
+            "profile 'carolbot'",
+        ),
+        ("twarc/config", TWARC2.replace("access_token = ", "access_tokn = ", 1), "twarc2 config"),
+        (
+            ".xurl/auth.yml",
+            XURL.replace("token_secret:", "tokensecret:"),
+            "app 'mybotapp', oauth1_token",
+        ),
+    ],
+)
+def test_import_refuses_each_malformed_format_naming_file_and_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    write_private(path, text)
+    assert main(["import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"twcreds: error: {path}: {expected}" in err
+    assert "is missing" in err
+    assert CANARY not in err
+    assert not default_store_path().exists()
