@@ -516,8 +516,11 @@ def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
         (root / ".xrc", "twurlrc"),
         (root / ".twarc", "twarc"),
         # click.get_app_dir("twarc"), where twarc2 keeps its config: platformdirs agrees
-        # with it on Linux ($XDG_CONFIG_HOME) and macOS.
-        (Path(platformdirs.user_config_dir("twarc", appauthor=False)) / "config", "twarc2"),
+        # with it on Linux ($XDG_CONFIG_HOME), macOS and, roaming, Windows (%APPDATA%).
+        (
+            Path(platformdirs.user_config_dir("twarc", appauthor=False, roaming=True)) / "config",
+            "twarc2",
+        ),
         (xurl if xurl.is_file() else xurl / "auth.yml", "xurl"),
     ]
 
