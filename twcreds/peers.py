@@ -30,7 +30,15 @@ from typing import Any
 from twcreds.errors import CredentialsError, printable
 from twcreds.formats import Parsed, Record
 
-__all__ = ["read_twarc", "read_twarc2", "read_twurlrc", "read_xurl"]
+__all__ = [
+    "read_twarc",
+    "read_twarc2",
+    "read_twurlrc",
+    "read_xurl",
+    "twarc2_bearer_tokens",
+    "twurl_bearer_tokens",
+    "xurl_bearer_tokens",
+]
 
 # twurl's own names for the account's values, as twurl's OAuthClient#to_hash writes them.
 _TWURL_NAMES = {
@@ -67,7 +75,8 @@ def _yaml(text: str, label: str) -> Any:
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
         # The problem text is PyYAML's own ("mapping values are not allowed here"); the
         # snippet it can add after it quotes the file, so it is left out.
-        msg = f"{where}: not valid YAML: {problem.splitlines()[0]}; fix the file there"
+        first = printable(problem.splitlines()[0] if problem.strip() else "cannot be parsed")
+        msg = f"{where}: not valid YAML: {first[:100]}; fix the file there"
     except yaml.YAMLError:
         msg = f"{label}: not valid YAML; check the file"
     raise CredentialsError(msg) from None
