@@ -264,3 +264,22 @@ def test_the_config_dir_variable_moves_the_user_store(
     assert f"into {elsewhere / 'accounts.json'}" in out
     assert load_accounts().names == ["mybot"]  # the default chain reads it there
     assert not (Path.home() / ".config" / "twcreds").exists()
+
+
+def test_list_json_has_the_documented_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_private(tmp_path / ".twurlrc", TWURLRC)
+    status, out, _ = run(capsys, "list", str(path), "--json")
+    assert status == 0
+    rows = json.loads(out)
+    assert [set(row) for row in rows] == [STATUS_KEYS - LIST_ONLY_IN_STATUS] * 3
+    assert CANARY not in out
+    # The keys --help documents are exactly the keys printed.
+    main(["list", "--help"])
+    documented = " ".join(capsys.readouterr().out.split())
+    for key in STATUS_KEYS - LIST_ONLY_IN_STATUS:
+        assert key in documented
+
+
+LIST_ONLY_IN_STATUS = {"origin", "refreshable", "expired", "ready", "missing", "fix"}

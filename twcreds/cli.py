@@ -932,6 +932,11 @@ Columns: index, screen name, user id, kind (oauth1 or oauth2), the app's key (co
 or OAuth 2.0 client id) and the access token (their last 4 characters only), when an OAuth
 2.0 token expires, and where each account came from. No secret is ever shown. OAuth 2.0
 accounts missing a scope a posting bot needs are named below the table, with the fix.
+
+--json prints a list, one object per account, with the keys index, screen_name, user_id,
+kind (oauth1 or oauth2), consumer_key and client_id (masked; null for the other kind),
+access_token (masked), expires_at (ISO 8601 UTC, or null), scopes (or null),
+missing_scopes, source (the file, or the environment) and where (the place in it).
 """
 
 
