@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +45,26 @@ def write_private(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+@pytest.fixture
+def pass_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A ``pass`` store encrypted to a key made for this test, in its own GnuPG home.
+
+    Used as a real secret manager: as a credential_process, and as keyring-pass's store.
+    """
+    if shutil.which("pass") is None or shutil.which("gpg") is None:
+        pytest.skip("pass or gpg is not installed (.ci/run installs Debian's `pass`)")
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    store = tmp_path / "password-store"
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    monkeypatch.setenv("PASSWORD_STORE_DIR", str(store))
+    key = "twcreds-test@example.invalid"
+    generate = ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", key]
+    for argv in ([*generate, "default", "default", "never"], ["pass", "init", key]):
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    try:
+        yield store
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], check=False, capture_output=True)

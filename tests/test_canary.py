@@ -28,6 +28,7 @@ from twcreds import (
     AccountList,
     App,
     AuthorizationError,
+    BearerToken,
     CredentialsError,
     CredentialsNotFoundError,
     CredentialsRejectedError,
@@ -43,6 +44,7 @@ from twcreds import (
     load_account,
     load_accounts,
     load_app,
+    load_bearer_tokens,
     load_client,
     load_clients,
     make_client,
@@ -656,4 +658,164 @@ def test_oauth2_never_shows_a_secret(
     assert out == latest.access_token.get_secret_value() + "\n"  # its one job
     logged = {record.name.split(".")[0] for record in sweep.caplog.records}
     assert {"urllib3", "twcreds"} <= logged
+    sweep.check()
+
+
+# --- app-only bearer tokens ----------------------------------------------------------------------
+
+
+def test_bearer_tokens_never_show_a_secret(
+    sweep: Sweep, tmp_path: Path, fake_twitter: FakeTwitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_twitter
+    sweep.fakes.append(fake)
+    app = fake.create_app()
+    issued = fake.create_bearer_token(app)
+    sweep.secrets.add(issued.bearer_token.get_secret_value())
+    token = sweep.ok(BearerToken, bearer_token=CANARY, consumer_key=KEY)
+    sweep.show("model_dump", token.model_dump())
+    sweep.ok(BearerToken.model_validate_json, token.model_dump_json())
+    good = write_private(tmp_path / "b.json", json.dumps([{"bearer_token": CANARY}]))
+    sweep.ok(load_bearer_tokens, good)
+    env = write_private(tmp_path / "b.env", f"TWITTER_BEARER_TOKEN={CANARY2}\n")
+    sweep.ok(load_bearer_tokens, env)
+    sweep.fails(CredentialsError, load_accounts, good)
+    for bad in (f"{CANARY} {CANARY}", [CANARY], CANARY * 50, f"${{{CANARY}}}"):
+        path = write_private(tmp_path / "bad.json", json.dumps({"bearer_token": bad}))
+        sweep.fails(CredentialsError, load_bearer_tokens, path)
+    sweep.fails(CredentialsError, BearerToken.model_validate, {"bearer-token": CANARY})
+    sweep.fails(CredentialsError, BearerToken.model_validate_json, f'{{"bearer_token": "{CANARY}')
+    sweep.fails(AttributeError, setattr, token, "bearer_token", CANARY)
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", f"{CANARY}\t{CANARY2}")
+    sweep.fails(CredentialsError, load_bearer_tokens)
+    client = sweep.ok(make_client, issued, api_base=fake.url)
+    sweep.fails(CredentialsError, post_tweet, client, "hello")
+    sweep.fails(CredentialsError, verify_account, client)
+    sweep.ok(client.client.get, f"{fake.url}/2/users/me")
+    sweep.check()
+
+
+# --- the sources of issue 13: peer files, VAR_FILE, directories, credential_process ---------
+
+
+def test_more_sources_never_show_a_secret(
+    sweep: Sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from tests.test_peers import TWARC, TWARC2, TWURLRC, XURL
+    from twcreds import load_bearer_tokens
+
+    good = account_values()
+    # Peer files: every format, sound and broken, and their bearer tokens.
+    (tmp_path / "twarc").mkdir()
+    (tmp_path / ".xurl").mkdir()
+    peers = {
+        ".twurlrc": TWURLRC,
+        ".twarc": TWARC,
+        "twarc/config": TWARC2,
+        ".xurl/auth.yml": XURL,
+    }
+    for name, text in peers.items():
+        path = write_private(tmp_path / name, text)
+        sweep.ok(load_accounts, path)
+        sweep.ok(load_account, path)
+        if name != ".twarc":
+            sweep.ok(load_bearer_tokens, path)
+        broken = write_private(
+            tmp_path / f"broken-{path.name}",
+            text.replace("token", "tokn").replace("secret", "s3cret"),
+        )
+        sweep.fails(CredentialsError, load_accounts, broken, format=_peer_format(name))
+    sweep.fails(CredentialsError, load_accounts, write_private(tmp_path / ".xrc", f"a: [{CANARY}"))
+
+    # VAR_FILE: sound, both set, missing, loose (warns).
+    secret_file = write_private(tmp_path / "secret", CANARY + "\n")
+    for key, value in good.items():
+        monkeypatch.setenv(f"TWITTER_{key.upper()}", value)
+    monkeypatch.delenv("TWITTER_CONSUMER_SECRET")
+    monkeypatch.setenv("TWITTER_CONSUMER_SECRET_FILE", str(secret_file))
+    sweep.ok(load_account)
+    monkeypatch.setenv("TWITTER_CONSUMER_SECRET", CANARY2)
+    sweep.fails(CredentialsError, load_account)
+    monkeypatch.delenv("TWITTER_CONSUMER_SECRET")
+    monkeypatch.setenv("TWITTER_CONSUMER_SECRET_FILE", str(tmp_path / "nothing"))
+    sweep.fails(CredentialsError, load_account)
+    secret_file.chmod(0o644)
+    monkeypatch.setenv("TWITTER_CONSUMER_SECRET_FILE", str(secret_file))
+    sweep.ok(load_account)
+    for key in good:
+        monkeypatch.delenv(f"TWITTER_{key.upper()}", raising=False)
+    monkeypatch.delenv("TWITTER_CONSUMER_SECRET_FILE")
+
+    # A secrets directory: sound, a link out of it, a value with a space.
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for key, value in good.items():
+        write_private(secrets / key, value)
+    sweep.ok(load_account, secrets)
+    (secrets / "access_token_secret").unlink()
+    (secrets / "access_token_secret").symlink_to(secret_file)
+    sweep.fails(CredentialsError, load_account, secrets)
+    (secrets / "access_token_secret").unlink()
+    write_private(secrets / "access_token_secret", f"{CANARY} {CANARY2}")
+    sweep.fails(CredentialsError, load_account, secrets)
+
+    # credential_process: sound, failing, garbage, hanging.
+    def helper(name: str, body: str) -> str:
+        path = tmp_path / name
+        path.write_text(f"#!{sys.executable}\nimport json, sys, time\n{body}\n", encoding="utf-8")
+        path.chmod(0o700)
+        return str(path)
+
+    printed = json.dumps({"Version": 1, **good})
+    runs = {
+        "good": (f"print({printed!r})", None),
+        "failing": (f"print({printed!r}); print({CANARY!r}); sys.exit(2)", CredentialsError),
+        "garbage": (f"print({CANARY!r} + '{{')", CredentialsError),
+        "unversioned": (f"print({json.dumps(good)!r})", CredentialsError),
+        "hanging": (f"print({printed!r}, flush=True); time.sleep(60)", CredentialsError),
+    }
+    monkeypatch.setenv("TWCREDS_CREDENTIAL_PROCESS_TIMEOUT", "1")
+    for name, (body, error) in runs.items():
+        monkeypatch.setenv("TWCREDS_CREDENTIAL_PROCESS", helper(name, body))
+        if error is None:
+            sweep.ok(load_accounts)
+        else:
+            sweep.fails(error, load_account)
+    monkeypatch.delenv("TWCREDS_CREDENTIAL_PROCESS")
+    entry = [{"credential_process": helper("entry", f"print({printed!r})")}]
+    store = write_private(tmp_path / "store.json", json.dumps(entry))
+    sweep.ok(load_accounts, store)
+    sweep.fails(CredentialsError, add_account, store, Account(**account_values(user_id=None)))
+
+    assert sweep.warnings, "the loose value file should have warned"
+    sweep.check()
+
+
+def _peer_format(name: str) -> str:
+    return {".twurlrc": "twurlrc", ".twarc": "twarc", "twarc/config": "twarc2"}.get(name, "xurl")
+
+
+def test_the_keyring_never_shows_a_secret(
+    sweep: Sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pass_store: Path
+) -> None:
+    pytest.importorskip("keyring_pass", reason="keyring-pass is in the test extra")
+    from twcreds.store import add_accounts
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring_pass.PasswordStoreBackend")
+    store = tmp_path / "accounts.json"
+    account = Account(**account_values())
+    sweep.ok(add_accounts, store, [account], keyring="twcreds")
+    assert CANARY not in store.read_text(encoding="utf-8")
+    sweep.ok(load_accounts, store)
+    sweep.ok(load_account, store)
+    sweep.ok(add_account, store, Account(**account_values(access_token="9-x", user_id=None)))
+    sweep.ok(remove_account, store, "sweepbot")
+    stub = {"keyring": "twcreds", "consumer_key": KEY, "access_token": "1234-gone"}
+    sweep.fails(
+        CredentialsError, load_accounts, write_private(tmp_path / "gone.json", json.dumps([stub]))
+    )
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    sweep.fails(CredentialsError, add_accounts, tmp_path / "new.json", [account], keyring="x")
     sweep.check()

@@ -50,11 +50,14 @@ from twcreds.testing import FakeTwitter
 COMMANDS = [
     "authorize",
     "add",
+    "import",
     "list",
+    "status",
     "check",
     "convert",
     "remove",
     "token",
+    "completion",
     "demo",
     "emulator",
 ]
@@ -1199,9 +1202,34 @@ def canary_files(directory: Path) -> list[Path]:
     return [write_private(directory / name, text) for name, text in texts.items()]
 
 
+def peer_canary_files(directory: Path) -> list[Path]:
+    """Peer tools' files holding the canary as secrets: sound, and broken per format."""
+    from tests.test_peers import TWARC, TWARC2, TWURLRC, XURL
+
+    folder = directory / "peers"
+    (folder / "twarc").mkdir(parents=True)
+    (folder / ".xurl").mkdir()
+    texts = {
+        ".twurlrc": TWURLRC,
+        ".trc": TWURLRC.replace("token: 1002-bobTOKEN", "tokn: 1"),
+        ".twarc": TWARC,
+        "broken.twarc": "[x]\n" + TWARC.replace("access_token =", "access_token"),
+        "twarc/config": TWARC2,
+        ".xurl/auth.yml": XURL,
+        ".xurl-broken": XURL.replace("client_id:", "client_idx:"),
+    }
+    paths = [write_private(folder / name, text) for name, text in texts.items()]
+    return [*paths, folder / ".xurl"]
+
+
 def test_no_command_ever_prints_a_secret(
-    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # `add --keyring` runs on a host without a keyring: it must fail saying so, nothing more.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     secrets = [CANARY, *world.secrets]
     base = world.fake.url
     outputs: list[str] = []
@@ -1216,10 +1244,20 @@ def test_no_command_ever_prints_a_secret(
         ["authorize", str(app), "--url-only", "--state", state, "--api-base", base],
         ["authorize", str(canary_app), "--url-only", "--state", state, "--api-base", base],
         ["convert", str(world.path), "--to", "lines", "--account", "0", "-o", state, "--force"],
+        ["status", str(world.path)],
+        ["status", str(world.path), "--json"],
+        ["check", str(world.path), "--json", "--api-base", base],
+        ["completion", "bash"],
     ]
-    for path in canary_files(tmp_path):
+    imported = str(tmp_path / "imported.json")
+    for path in [*canary_files(tmp_path), *peer_canary_files(tmp_path)]:
         runs += [
             ["list", str(path)],
+            ["status", str(path)],
+            ["status", str(path), "--json"],
+            ["import", str(path), "--file", imported],
+            ["add", str(path), "--keyring", "--file", imported],
+            ["check", str(path), "--json", "--api-base", base],
             ["check", str(path), "--api-base", base],
             ["convert", str(path), "--to", "json", "-o", state, "--force"],
             ["authorize", "--state", str(path), "--pin", "1234567", "--api-base", base],

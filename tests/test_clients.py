@@ -216,7 +216,9 @@ def test_client_from_each_format_is_oauth1_user_context(
 
 
 def test_make_client_refuses_what_is_not_an_account() -> None:
-    with pytest.raises(TypeError, match="make_client needs an Account or OAuth2Account, not dict"):
+    with pytest.raises(
+        TypeError, match="make_client needs an Account, OAuth2Account or BearerToken, not dict"
+    ):
         make_client(dict(zip(("consumer_key",), FOUR, strict=False)))  # type: ignore[arg-type]
 
 

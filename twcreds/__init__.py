@@ -43,12 +43,13 @@ if TYPE_CHECKING:
         Account,
         AccountList,
         App,
+        BearerToken,
         OAuth2Account,
         OAuth2App,
         PendingAuthorization,
         PendingOAuth2Authorization,
     )
-    from twcreds.sources import load_account, load_accounts, load_app
+    from twcreds.sources import load_account, load_accounts, load_app, load_bearer_tokens
     from twcreds.store import add_account, remove_account, save_accounts
     from twcreds.tokens import refresh_account
 
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "AccountList": "twcreds.models",
     "App": "twcreds.models",
     "AuthorizationError": "twcreds.errors",
+    "BearerToken": "twcreds.models",
     "CredentialsError": "twcreds.errors",
     "CredentialsNotFoundError": "twcreds.errors",
     "CredentialsRejectedError": "twcreds.errors",
@@ -83,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "load_account": "twcreds.sources",
     "load_accounts": "twcreds.sources",
     "load_app": "twcreds.sources",
+    "load_bearer_tokens": "twcreds.sources",
     "load_client": "twcreds.clients",
     "load_clients": "twcreds.clients",
     "make_client": "twcreds.clients",
@@ -102,6 +105,7 @@ __all__ = [
     "AccountList",
     "App",
     "AuthorizationError",
+    "BearerToken",
     "CredentialsError",
     "CredentialsNotFoundError",
     "CredentialsRejectedError",
@@ -123,6 +127,7 @@ __all__ = [
     "load_account",
     "load_accounts",
     "load_app",
+    "load_bearer_tokens",
     "load_client",
     "load_clients",
     "make_client",

@@ -39,13 +39,14 @@ from typing_extensions import Self
 from twcreds.errors import CredentialsError, TwcredsError, TwitterAPIError, TwitterConnectionError
 
 if TYPE_CHECKING:
-    from twcreds.models import OAuth2Account
+    from twcreds.models import BearerToken, OAuth2Account
 
 __all__ = [
     "TWEETS",
     "TWITTER_API",
     "USERS_ME",
     "Answer",
+    "AppOnlyClient",
     "BearerAuth",
     "Client",
     "FlowFailure",
@@ -471,6 +472,32 @@ class OAuth2Client(Client):
             raise rejected
         _rewind(params)
         return super().request(endpoint, method, params, version, json_encoded)
+
+
+class _AppOnlyAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer`` with an app-only token, over http:// loopback too."""
+
+    def __init__(self, bearer: BearerToken) -> None:
+        self.bearer = bearer
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.bearer.bearer_token.get_secret_value()}"
+        return request
+
+
+class AppOnlyClient(Client):
+    """A `twython.Twython` in OAuth 2.0 app-only mode: reads public data, acts for no user.
+
+    ``app_key`` is the app's consumer key when the token names it (else empty); no app
+    secret or user token is set. twcreds refuses to post or upload with it before any
+    request (X would answer 403 ``unsupported-authentication``).
+    """
+
+    def __init__(self, bearer: BearerToken, *, api_base: str, timeout: float | None) -> None:
+        super().__init__(bearer.consumer_key or "", None, api_base=api_base, timeout=timeout)
+        self.oauth_version = 2
+        self.bearer = bearer
+        self.client.auth = _AppOnlyAuth(bearer)
 
 
 def _rewind(params: Any) -> None:

@@ -30,7 +30,7 @@ from twcreds.errors import (
     TwitterAPIError,
     printable,
 )
-from twcreds.models import Account, AnyAccount, OAuth2Account
+from twcreds.models import Account, AnyAccount, BearerToken, OAuth2Account
 
 if TYPE_CHECKING:
     from twython import Twython
@@ -309,12 +309,16 @@ def verify_account(
             too deeply, a message that is not a string); what it quotes of the answer is
             escaped with `twcreds.errors.printable`.
         TwitterConnectionError: the network failed or timed out.
+        CredentialsError: ``target`` is an app-only `BearerToken` (or its client), which
+            acts for no user.
         TypeError: ``target`` is neither an account nor a client.
     """
-    from twcreds._twython import OAuth2Client
+    from twcreds._twython import AppOnlyClient, OAuth2Client
     from twcreds.clients import make_client
 
     account: AnyAccount
+    if isinstance(target, BearerToken):
+        target = make_client(target, api_base=api_base, timeout=timeout)
     if isinstance(target, Account | OAuth2Account):
         # A refresh made for this one call is handed back in the result, not warned about.
         with make_client(target, api_base=api_base, timeout=timeout, on_refresh=_keep) as client:
@@ -326,6 +330,12 @@ def verify_account(
             data = _users_me(target, target.tokens.account.label)
             account = target.tokens.account
         else:
+            if isinstance(target, AppOnlyClient):
+                msg = (
+                    "verify_account: an app-only bearer token acts for no user, so there is"
+                    " no account to verify; verify an account (OAuth 1.0a or 2.0) instead"
+                )
+                raise CredentialsError(msg)
             account = _account_of(target)
             data = _users_me(target, account.label)
     fields = account.model_dump(mode="json")
@@ -352,6 +362,24 @@ def _users_me(client: Twython, label: str) -> dict[str, Any]:
     if not isinstance(data, dict) or "id" not in data:
         raise TwitterAPIError(f"{what}: Twitter's answer has no user data", status=200)
     return data
+
+
+HINT_APP_ONLY = (
+    "an app-only bearer token cannot post; use an account: make_client(account) with an"
+    " OAuth 1.0a Account or an OAuth 2.0 OAuth2Account (`twcreds authorize`)"
+)
+
+
+def refuse_app_only(client: Twython, what: str) -> None:
+    """Refuse, before any request, an app-only client where a user's credentials are needed.
+
+    Raises:
+        CredentialsError: ``client`` was built from a `BearerToken`.
+    """
+    from twcreds._twython import AppOnlyClient
+
+    if isinstance(client, AppOnlyClient):
+        raise CredentialsError(f"{what}: {HINT_APP_ONLY}")
 
 
 def require_scopes(client: Twython, needed: tuple[str, ...], what: str) -> None:
@@ -387,13 +415,15 @@ def post_tweet(client: Twython, text: str) -> dict[str, Any]:
         TwitterAPIError: any other error answer (403 for a read-only token, with its hint),
             or one that cannot be read; what it quotes of the answer is escaped.
         TwitterConnectionError: the network failed or timed out.
-        CredentialsError: an OAuth 2.0 client whose token lacks a posting scope
-            (``tweet.read``, ``tweet.write``, ``users.read``), refused before any request.
+        CredentialsError: an app-only client (from a `BearerToken`), or an OAuth 2.0
+            client whose token lacks a posting scope (``tweet.read``, ``tweet.write``,
+            ``users.read``), refused before any request.
         TypeError: ``client`` is not a client (an `Account`, say).
     """
     from twcreds._twython import TWEETS
 
     _require_client(client, "post_tweet")
+    refuse_app_only(client, "post tweet")
     require_scopes(client, ("tweet.read", "tweet.write", "users.read"), "post tweet")
     answer = call(
         client,

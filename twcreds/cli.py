@@ -39,6 +39,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 FORMATS = ("json", "lines", "env")
+#: What --format accepts for a SOURCE: twcreds' formats and the peer tools' files.
+READ_FORMATS = (*FORMATS, "twurlrc", "twarc", "twarc2", "xurl")
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
 
@@ -116,9 +118,12 @@ _MAIN_DESCRIPTION = """\
 Load, check, authorize and safely store Twitter (X) bot credentials.
 
 A SOURCE is a credentials file: JSON (one account, a list, or {"app": ..., "accounts": [...]}),
-the guide's 4-line file, or a .env file. Without a SOURCE, commands follow the default chain:
-$TWCREDS_FILE, the TWITTER_* environment variables, ./.env, then the user store
-(<user config dir>/twcreds/accounts.json, which `twcreds authorize` fills).
+the guide's 4-line file, a .env file, another tool's file (twurl's ~/.twurlrc, t's ~/.trc,
+x's ~/.xrc, twarc's ~/.twarc, twarc2's config, xurl's ~/.xurl), or a secrets directory (one
+file per value). Without a SOURCE, commands follow the default chain: $TWCREDS_FILE,
+$TWCREDS_CREDENTIAL_PROCESS, the TWITTER_* environment variables (or TWITTER_*_FILE),
+./.env, then the user store (<user config dir>/twcreds/accounts.json, which `twcreds
+authorize` fills; $TWCREDS_CONFIG_DIR/accounts.json when that is set).
 """
 
 _MAIN_EPILOG = """\
@@ -126,12 +131,17 @@ examples:
   twcreds authorize app.txt            # authorize an account with the PIN flow, store it
   twcreds list                         # what is stored, secrets masked
   twcreds check --workers 16           # verify every account with Twitter
+  twcreds import                       # copy twurl's, t's, twarc's, xurl's accounts
+  twcreds status                       # where each account comes from, what it lacks
   twcreds demo                         # the whole journey against an offline Twitter
 
 environment:
-  TWCREDS_FILE       the credentials file to use when no SOURCE is given
+  TWCREDS_FILE       the credentials file (or secrets directory) to use when no SOURCE is given
+  TWCREDS_CREDENTIAL_PROCESS  a command printing one JSON account ({"Version": 1, ...})
+  TWCREDS_CONFIG_DIR the folder of the user store (default: <user config dir>/twcreds)
   TWCREDS_API_BASE   send every request there instead of https://api.twitter.com
   TWITTER_*          TWITTER_CONSUMER_KEY, TWITTER_CONSUMER_SECRET, TWITTER_ACCESS_TOKEN, ...
+  TWITTER_*_FILE     a file holding that variable's value (Docker secrets)
 
 Run `twcreds COMMAND --help` for a command's options and examples.
 Exit status: 0 success, 1 error or failed account, 2 usage error, 130 interrupted.
@@ -145,7 +155,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=28)
         # argparse sizes the help column without the indented subcommand names, so that
         # "authorize" would push its help onto a line of its own: leave room for it.
-        self._action_max_length = len("    authorize")
+        self._action_max_length = len("    completion")
 
 
 Run = Callable[[argparse.Namespace], int]
@@ -204,12 +214,15 @@ def _argument(*names: str, **options: Any) -> Callable[[Run], Run]:
 
 
 def _source(*, required: bool = False) -> Callable[[Run], Run]:
-    chain = " (default: the chain $TWCREDS_FILE, TWITTER_* variables, ./.env, the user store)"
+    chain = (
+        " (default: the chain $TWCREDS_FILE, $TWCREDS_CREDENTIAL_PROCESS, TWITTER_* variables,"
+        " ./.env, the user store)"
+    )
     return _argument(
         "source",
         nargs=None if required else "?",
         metavar="SOURCE",
-        help="a credentials file" + ("" if required else chain),
+        help="a credentials file or secrets directory" + ("" if required else chain),
     )
 
 
@@ -218,7 +231,7 @@ def _format_options(metavar: str = "SOURCE") -> Callable[[Run], Run]:
         (
             ("--format",),
             {
-                "choices": FORMATS,
+                "choices": READ_FORMATS,
                 "help": f"the {metavar}'s format (default: from its name, else its content)",
             },
         ),
@@ -784,6 +797,12 @@ Adds every account of SOURCE to --file PATH (default: the user store), the way
 `twcreds authorize` does: an entry for the same user (same user id, else access token,
 else screen name) is replaced in place, others are appended; a screen name stored under
 another user id is refused. All accounts or none, in one write: mode 0600, atomic.
+
+--keyring (pip install 'twcreds[keyring]'; OAuth 1.0a accounts), as in `twcreds add
+creds-twitter.txt --keyring`, keeps each account's two secrets in the OS keyring and writes
+{"keyring": "SERVICE", ...} without them; loading asks the keyring, waiting at most 3 s.
+A host without a keyring (headless Linux) gets an error saying so; keyring-pass gives it
+one over a `pass` store.
 """
 
 
@@ -794,6 +813,13 @@ another user id is refused. All accounts or none, in one write: mode 0600, atomi
 )
 @_source(required=True)
 @_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_argument(
+    "--keyring",
+    nargs="?",
+    const="twcreds",
+    metavar="SERVICE",
+    help="keep the secrets in the OS keyring under SERVICE (default: twcreds), not in the file",
+)
 @_format_options()
 def _cmd_add(args: argparse.Namespace) -> int:
     from twcreds.models import names_of
@@ -801,10 +827,100 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
     _, accounts = _read(args)
     path = _store_path(args.file)
-    stored = add_accounts(path, accounts)  # all or nothing, one write
+    stored = add_accounts(path, accounts, keyring=args.keyring)  # all or nothing, one write
     names = names_of(accounts)
-    _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}).")
+    where = f"; their secrets in the OS keyring (service {args.keyring!r})" if args.keyring else ""
+    _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}){where}.")
     return EXIT_OK
+
+
+# --- twcreds import --------------------------------------------------------------------
+
+_IMPORT_EPILOG = """\
+examples:
+  twcreds import                        # every peer tool's file at its usual place
+  twcreds import ~/.twurlrc
+  twcreds import ~/.config/twarc/config --file accounts.json
+
+Copies the accounts of other tools' files into the user store (or --file PATH), as
+`twcreds add` does: twurl's ~/.twurlrc, t's ~/.trc, x's ~/.xrc, twarc's ~/.twarc, twarc2's
+~/.config/twarc/config and xurl's ~/.xurl/auth.yml (or the older ~/.xurl file). Without
+FILE, each of those places is looked at and what was found is said. Every profile is
+imported; the peer files themselves are only read, never changed. twcreds also reads them
+in place: `twcreds list ~/.twurlrc`, load_accounts("~/.twurlrc").
+
+The store keeps one account per user and kind: when one user has accounts of several apps
+in a file, the tool's default profile (else the first) is imported, and the others named.
+"""
+
+
+@_command(
+    "copy the accounts of twurl's, t's, twarc's or xurl's files",
+    "Import the accounts of other tools' credential files into the user store.",
+    _IMPORT_EPILOG,
+)
+@_argument(
+    "source",
+    nargs="?",
+    metavar="FILE",
+    help="a peer tool's file (default: each tool's file at its usual place)",
+)
+@_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
+@_argument(
+    "--format",
+    choices=("twurlrc", "twarc", "twarc2", "xurl"),
+    help="FILE's format (default: from its name, else its content)",
+)
+def _cmd_import(args: argparse.Namespace) -> int:
+    from twcreds.models import names_of
+    from twcreds.sources import peer_files, read_source, validate_records
+    from twcreds.store import add_accounts
+
+    if args.source is not None:
+        places = [(Path(args.source).expanduser(), args.format)]
+    else:
+        if args.format is not None:
+            args.parser.error("--format describes a FILE: name one")
+        places = [(path, fmt) for path, fmt in peer_files() if path.is_file()]
+        if not places:
+            looked = ", ".join(str(path) for path, _ in peer_files())
+            msg = f"no peer tool's credentials file found; looked at: {looked}"
+            raise CommandError(msg)
+    chosen: list[AnyAccount] = []
+    for path, fmt in places:
+        parsed = read_source(path, format=fmt)
+        accounts = validate_records(parsed)
+        kept, skipped = _one_per_user(list(accounts), parsed.default)
+        _out(f"Found {_count(len(accounts))} in {path}: {names_of(accounts)}.")
+        for index in skipped:
+            account = accounts[index]
+            _out(
+                f"note: [{index}] {account.label} of another app not imported (the store keeps"
+                f" one per user); use it in place: `twcreds list {path}`"
+            )
+        chosen += [accounts[index] for index in kept]
+    target = _store_path(args.file)
+    stored = add_accounts(target, chosen)
+    _out(f"Imported {names_of(chosen)} into {target} (mode 0600, {_count(len(stored))}).")
+    return EXIT_OK
+
+
+def _one_per_user(accounts: list[AnyAccount], default: int | None) -> tuple[list[int], list[int]]:
+    """Indexes to import (one per screen name and kind: the default, else the first), and not."""
+    first: dict[tuple[str, str], int] = {}
+    for index, account in enumerate(accounts):
+        if account.screen_name is None:
+            continue
+        key = (account.kind, account.screen_name.casefold())
+        if key not in first or index == default:
+            first[key] = index
+    kept = [
+        index
+        for index, account in enumerate(accounts)
+        if account.screen_name is None
+        or first[(account.kind, account.screen_name.casefold())] == index
+    ]
+    return kept, [index for index in range(len(accounts)) if index not in kept]
 
 
 # --- twcreds list ----------------------------------------------------------------------
@@ -819,6 +935,11 @@ Columns: index, screen name, user id, kind (oauth1 or oauth2), the app's key (co
 or OAuth 2.0 client id) and the access token (their last 4 characters only), when an OAuth
 2.0 token expires, and where each account came from. No secret is ever shown. OAuth 2.0
 accounts missing a scope a posting bot needs are named below the table, with the fix.
+
+--json prints a list, one object per account, with the keys index, screen_name, user_id,
+kind (oauth1 or oauth2), consumer_key and client_id (masked; null for the other kind),
+access_token (masked), expires_at (ISO 8601 UTC, or null), scopes (or null),
+missing_scopes, source (the file, or the environment) and where (the place in it).
 """
 
 
@@ -848,12 +969,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
     ]
     if args.json:
-        import json
-
-        text = json.dumps(rows, indent=2, ensure_ascii=ellipsis != "\u2026")
-        # json escapes the C0 controls in strings, but not C1 or bidi controls: \uXXXX for
-        # those keeps the JSON valid. A line break here is the indentation's own.
-        print(UNPRINTABLE.sub(_json_escape, text), flush=True)
+        _print_json(rows, ellipsis)
         return EXIT_OK
     header = ["#", "SCREEN NAME", "USER ID", "KIND", "APP KEY", "ACCESS TOKEN", "EXPIRES"]
     table = [[*header, "SOURCE"]]
@@ -879,6 +995,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
         if isinstance(account, OAuth2Account) and account.missing_scopes():
             _out(_missing_scopes_note(index, account))
     return EXIT_OK
+
+
+def _print_json(value: object, ellipsis: str) -> None:
+    """Print ``--json`` output: indented, and valid whatever the strings hold."""
+    import json
+
+    text = json.dumps(value, indent=2, ensure_ascii=ellipsis != "\u2026")
+    # json escapes the C0 controls in strings, but not C1 or bidi controls: \uXXXX for
+    # those keeps the JSON valid. A line break here is the indentation's own.
+    print(UNPRINTABLE.sub(_json_escape, text), flush=True)
 
 
 def _kind_fields(account: AnyAccount, ellipsis: str) -> dict[str, Any]:
@@ -931,12 +1057,118 @@ def _missing_scopes_note(index: int, account: OAuth2Account) -> str:
     )
 
 
+# --- twcreds status --------------------------------------------------------------------
+
+_STATUS_EPILOG = """\
+examples:
+  twcreds status
+  twcreds status ~/.twurlrc
+  twcreds status /run/secrets --json
+
+For every account of SOURCE (default: the first place of the chain holding credentials):
+its kind, where it came from (a file and the place in it, environment variables, a secrets
+directory, a credential process), its app key and tokens masked (last 4 characters), when
+an OAuth 2.0 token expires and its scopes, and what it lacks for posting, with the command
+that fixes it. Nothing is sent to Twitter: `twcreds check` asks Twitter.
+
+--json prints a list, one object per account, with the keys of `list --json` (index,
+screen_name, user_id, kind, consumer_key, client_id, access_token, expires_at, scopes,
+missing_scopes, source, where) and: origin (file, environment, directory or process),
+refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0; else
+null), ready (nothing is missing for posting), missing (what is, in words) and fix (the
+command that fixes it, or null). Never a secret. Exit status 1 if an account is not ready.
+"""
+
+
+@_command(
+    "show each account's origin, expiry and what it lacks",
+    "Show every account of a source: kind, origin, masked values, expiry, scopes, fixes.",
+    _STATUS_EPILOG,
+)
+@_source()
+@_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
+@_format_options()
+def _cmd_status(args: argparse.Namespace) -> int:
+    parsed, accounts = _read(args)
+    ellipsis = _ellipsis(sys.stdout)
+    rows = [
+        _status_row(index, account, record, parsed, args.prefix, ellipsis)
+        for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
+    ]
+    ready = all(row["ready"] for row in rows)
+    if args.json:
+        _print_json(rows, ellipsis)
+        return EXIT_OK if ready else EXIT_FAILED
+    for row, account in zip(rows, accounts, strict=True):
+        _out(f"[{row['index']}] {account.label} ({account.kind})")
+        _out(f"    from:          {row['origin']}: {row['where']}")
+        if row["kind"] == "oauth2":
+            _out(f"    client id:     {row['client_id']}")
+        else:
+            _out(f"    consumer key:  {row['consumer_key']}")
+        _out(f"    access token:  {row['access_token']}")
+        if row["kind"] == "oauth2":
+            refresh = "refreshable" if row["refreshable"] else "no refresh token"
+            _out(f"    expires:       {_expiry(account)} ({refresh})")
+            _out(f"    scopes:        {' '.join(row['scopes']) or '(none recorded)'}")
+        if row["ready"]:
+            _out("    posting:       ready")
+        else:
+            _out(f"    posting:       missing {row['missing']}")
+            _out(f"    fix:           {row['fix']}")
+    return EXIT_OK if ready else EXIT_FAILED
+
+
+def _status_row(
+    index: int, account: AnyAccount, record: Any, parsed: Parsed, prefix: str, ellipsis: str
+) -> dict[str, Any]:
+    """One account for ``status``: ``list``'s columns, where it came from, what it lacks."""
+    from twcreds.models import OAuth2Account
+
+    origin = "environment" if parsed.environment else parsed.origins.get(index, parsed.origin)
+    if parsed.environment:
+        names = sorted({record.names.get(key, key) for key in record.data})
+        files = sorted({place for place in record.places.values() if place != "the environment"})
+        where = ", ".join(names) + (f" (values from {', '.join(files)})" if files else "")
+    else:
+        where = record.where
+    row: dict[str, Any] = {
+        "index": index,
+        "screen_name": account.screen_name,
+        "user_id": account.user_id,
+        **_kind_fields(account, ellipsis),
+        "source": f"environment ({prefix}*)" if parsed.environment else parsed.label,
+        "where": where,
+        "origin": origin,
+        "refreshable": None,
+        "expired": None,
+        "ready": True,
+        "missing": None,
+        "fix": None,
+    }
+    if isinstance(account, OAuth2Account):
+        name = account.screen_name or str(index)
+        row["refreshable"] = account.refresh_token is not None
+        row["expired"] = account.expires_within(0)
+        missing = list(account.missing_scopes())
+        if row["expired"] and not row["refreshable"]:
+            missing.insert(0, "a valid token (expired, and no refresh token)")
+        if missing:
+            row["ready"] = False
+            row["missing"] = ", ".join(missing)
+            row["fix"] = "twcreds authorize --oauth2 APP   (asks for the posting scopes)"
+        elif row["expired"]:
+            row["fix"] = f"twcreds token {name}   (refreshes it now; bots refresh on use)"
+    return row
+
+
 # --- twcreds check ---------------------------------------------------------------------
 
 _CHECK_EPILOG = """\
 examples:
   twcreds check
   twcreds check accounts.json --workers 16
+  twcreds check --json | jq -r '.[] | select(.status != "ok") | .screen_name'
   twcreds check .env --api-base http://127.0.0.1:8765
 
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
@@ -945,6 +1177,10 @@ rejected (with the usual causes), rate-limited (with the reset time), unreachabl
 error (any other answer). An account without a screen name is shown by its user id, or
 failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
+
+--json prints a list instead, one object per account with the keys index, screen_name,
+user_id, kind (oauth1 or oauth2), access_token (masked), status (ok, rejected,
+rate-limited, unreachable, error) and detail (the line's text); never a secret.
 """
 
 
@@ -968,6 +1204,7 @@ Every account is checked, whatever fails. Exit status 1 if any account failed.
     metavar="SECONDS",
     help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
 )
+@_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
 @_format_options()
 @_api_base
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -1001,17 +1238,42 @@ def _cmd_check(args: argparse.Namespace) -> int:
         while shown in results:
             status, detail = results[shown]
             line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
-            _out(line.rstrip())
+            if not args.json:
+                _out(line.rstrip())
             shown += 1
         if len(results) < total:
             _progress(progress, f"\rchecked {len(results)}/{total}")
     failed = Counter(status for status, _ in results.values() if status != "ok")
+    if args.json:
+        _print_check_json(accounts, results, ellipsis)
+        return EXIT_FAILED if failed else EXIT_OK
     if not failed:
         _out(f"All {_count(total)} ok.")
         return EXIT_OK
     breakdown = ", ".join(f"{n} {status}" for status, n in sorted(failed.items()))
     _out(f"{total - sum(failed.values())} of {total} accounts ok; {breakdown}.")
     return EXIT_FAILED
+
+
+def _print_check_json(
+    accounts: AccountList, results: dict[int, tuple[str, str]], ellipsis: str
+) -> None:
+    """``check --json``: one object per account, in the SOURCE's order (keys in --help)."""
+    _print_json(
+        [
+            {
+                "index": index,
+                "screen_name": account.screen_name,
+                "user_id": account.user_id,
+                "kind": "oauth2" if account.kind == "OAuth 2.0" else "oauth1",
+                "access_token": _masked_token(account, ellipsis),
+                "status": results[index][0],
+                "detail": results[index][1],
+            }
+            for index, account in enumerate(accounts)
+        ],
+        ellipsis,
+    )
 
 
 def _masked_token(account: AnyAccount, ellipsis: str) -> str:
@@ -1203,7 +1465,7 @@ def _pick(accounts: AccountList, name: str, parsed: Parsed) -> AnyAccount:
     digits = name.strip()
     index = digits.isascii() and digits.lstrip("-").isdigit() and len(digits) <= 18
     choice: str | int = int(digits) if index else name
-    return select_account(accounts, choice, parsed.label)
+    return select_account(accounts, choice, parsed.label, default=parsed.default)
 
 
 # --- twcreds remove --------------------------------------------------------------------
@@ -1325,6 +1587,42 @@ def _cmd_token(args: argparse.Namespace) -> int:
         keeper.renew_if(lambda stored: stored.expires_within(args.min_valid))
     # Asked for explicitly, for scripts: the token alone on stdout.
     sys.stdout.write(keeper.token + "\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+# --- twcreds completion ----------------------------------------------------------------
+
+_COMPLETION_EPILOG = """\
+examples:
+  twcreds completion bash > ~/.local/share/bash-completion/completions/twcreds
+  twcreds completion zsh > "${fpath[1]}/_twcreds"      # then restart zsh
+  twcreds completion fish > ~/.config/fish/completions/twcreds.fish
+
+Prints a completion script for SHELL (made by shtab from twcreds' own options): commands,
+options, format names, and file names where a file is expected.
+"""
+
+_FILE_ARGUMENTS = frozenset({"source", "app_source", "file", "save", "state", "output"})
+
+
+@_command(
+    "print a shell completion script (bash, zsh, fish)",
+    "Print a shell completion script for twcreds.",
+    _COMPLETION_EPILOG,
+)
+@_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
+def _cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    parser = build_parser()
+    for action in parser._actions:  # the subcommands' parsers, for their file arguments
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for option in sub._actions:
+                    if option.dest in _FILE_ARGUMENTS:
+                        option.complete = shtab.FILE
+    sys.stdout.write(shtab.complete(parser, shell=args.shell))
     sys.stdout.flush()
     return EXIT_OK
 

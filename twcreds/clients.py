@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twcreds.models import Account, AccountList, AnyAccount, OAuth2Account
+from twcreds.models import Account, AccountList, AnyAccount, BearerToken, OAuth2Account
 from twcreds.sources import (
     Format,
     StrPath,
@@ -31,7 +31,7 @@ __all__ = ["load_client", "load_clients", "make_client"]
 
 
 def make_client(
-    credentials: AnyAccount,
+    credentials: AnyAccount | BearerToken,
     *,
     api_base: str | None = None,
     timeout: float = 30.0,
@@ -41,8 +41,9 @@ def make_client(
     """Build a Twython client for one account; no network I/O happens here.
 
     Args:
-        credentials: an `Account` (its four values sign every request with OAuth 1.0a) or
-            an `OAuth2Account` (its bearer token goes with every request).
+        credentials: an `Account` (its four values sign every request with OAuth 1.0a),
+            an `OAuth2Account` (its bearer token goes with every request), or an app-only
+            `BearerToken` (reads public data; cannot post or upload).
         api_base: where calls go; default ``TWCREDS_API_BASE``, else Twitter.
         timeout: seconds per connect and per read, for every call the client makes (not a
             deadline for a whole call: a server that keeps sending slowly can take longer).
@@ -53,7 +54,8 @@ def make_client(
             (after it was written back, with ``store``).
 
     Returns:
-        A `twython.Twython` in OAuth 1.0a or OAuth 2.0 user context; use it as a context
+        A `twython.Twython` in OAuth 1.0a or OAuth 2.0 user context, or in OAuth 2.0
+        app-only mode for a `BearerToken`; use it as a context
         manager, or call its ``close()``, to release its connections. It can be pickled
         and deep-copied; the copy keeps the timeout and ``api_base``. An OAuth 2.0
         client renews its token before a call when it expires within 5 minutes, and once
@@ -61,21 +63,29 @@ def make_client(
 
     Raises:
         CredentialsError: ``api_base`` (or ``TWCREDS_API_BASE``) is not an http(s) URL.
-        TypeError: ``credentials`` is not an `Account` or `OAuth2Account`.
+        TypeError: ``credentials`` is not an `Account`, `OAuth2Account` or `BearerToken`.
         ValueError: ``timeout`` is not a positive number.
     """
-    if not isinstance(credentials, Account | OAuth2Account):
+    if not isinstance(credentials, Account | OAuth2Account | BearerToken):
         msg = (
-            f"make_client needs an Account or OAuth2Account, not {type(credentials).__name__};"
-            " build one with Account(...) or load_account(...)"
+            "make_client needs an Account, OAuth2Account or BearerToken, not"
+            f" {type(credentials).__name__}; build one with Account(...) or load_account(...)"
         )
         raise TypeError(msg)
     # Lazy: twython and requests are heavy to import, and a script that only loads
     # credentials should not pay for them.
-    from twcreds._twython import Client, OAuth2Client, check_timeout, resolve_api_base
+    from twcreds._twython import (
+        AppOnlyClient,
+        Client,
+        OAuth2Client,
+        check_timeout,
+        resolve_api_base,
+    )
 
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
+    if isinstance(credentials, BearerToken):
+        return AppOnlyClient(credentials, api_base=base, timeout=seconds)
     if isinstance(credentials, OAuth2Account):
         from twcreds.tokens import Refresher
 

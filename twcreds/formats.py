@@ -18,8 +18,9 @@ import json
 import json.decoder
 import json.scanner
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, get_args
@@ -38,25 +39,48 @@ from twcreds.models import (
 )
 
 __all__ = [
+    "BEARER_READERS",
+    "BEARER_VARIABLE",
     "ENVIRONMENT",
     "FORMATS",
     "LINE_FIELDS",
+    "PEER_FILE_NAMES",
+    "WRITABLE_FORMATS",
     "Format",
     "Parsed",
+    "ReadFile",
     "Record",
     "decode",
     "dump_accounts",
     "format_from_name",
     "guess_format",
+    "read_bearer_env",
+    "read_bearer_environ",
+    "read_bearer_json",
     "read_env",
     "read_environ",
     "read_json",
     "read_lines",
+    "read_values",
+    "variable_names",
 ]
 
-Format = Literal["json", "lines", "env"]
+Format = Literal["json", "lines", "env", "twurlrc", "twarc", "twarc2", "xurl"]
 #: The formats, in the order the command line lists them.
 FORMATS: tuple[Format, ...] = get_args(Format)
+#: The formats twcreds writes; the others are peer tools' files, read in place
+#: (`twcreds.peers`).
+WRITABLE_FORMATS: tuple[Format, ...] = ("json", "lines", "env")
+#: Peer tools' files by their names: twurl's and t's (x's) YAML, twarc's INI, xurl's.
+PEER_FILE_NAMES: Mapping[str, Format] = MappingProxyType(
+    {
+        ".twurlrc": "twurlrc",
+        ".trc": "twurlrc",
+        ".xrc": "twurlrc",
+        ".twarc": "twarc",
+        ".xurl": "xurl",
+    }
+)
 ENVIRONMENT = "the environment"
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
@@ -114,6 +138,18 @@ class Parsed:
     #: The JSON file the records came from, where a refreshed OAuth 2.0 token is written
     #: back; None for other formats and the environment.
     path: Path | None = None
+    #: The record the source marks as its default (a peer tool's default profile): the
+    #: account chosen when several are held and none is asked for.
+    default: int | None = None
+    #: One user may hold several apps' accounts (twurl keys profiles by user, then by
+    #: consumer key): a screen name repeats only as a duplicate within one app.
+    per_app: bool = False
+    #: What kind of place the records came from, for ``twcreds status``: ``"file"``,
+    #: ``"directory"``, ``"process"`` (the environment: `environment`).
+    origin: str = "file"
+    #: Records of another kind of place than `origin`: index -> kind (a store entry run
+    #: as a ``credential_process``, or read from the keyring).
+    origins: Mapping[int, str] = dataclass_field(default_factory=dict)
 
 
 # --- text ----------------------------------------------------------------------------
@@ -150,12 +186,42 @@ def decode(data: bytes, label: str) -> str:
 
 
 def format_from_name(path: Path) -> Format | None:
-    """The format a file's name says (``*.json``; ``.env``, ``*.env``, ``.env.*``), or None."""
+    """The format a file's name says, or None.
+
+    ``*.json``; ``.env``, ``*.env``, ``.env.*``; the peer tools' files: ``.twurlrc``,
+    ``.trc``, ``.xrc``, ``.twarc``, ``.xurl``, ``config`` inside a ``twarc`` folder (twarc2's
+    click app dir), ``auth.yml`` inside a ``.xurl`` folder.
+    """
     name = path.name.lower()
+    peer = PEER_FILE_NAMES.get(name)
+    if peer is not None:
+        return peer
+    parent = path.parent.name.lower()
+    if name == "config" and parent == "twarc":
+        return "twarc2"
+    if name == "auth.yml" and parent == ".xurl":
+        return "xurl"
     if name.endswith(".json"):
         return "json"
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
+    return None
+
+
+_TOP_KEY = re.compile(r"^(profiles|configuration|apps|default_app)\s*:", re.MULTILINE)
+_INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$", re.MULTILINE)
+_INI_KEY = re.compile(r"^\s*(consumer_key|access_token|bearer_token)\s*=", re.MULTILINE)
+
+
+def _sniff_peer(text: str) -> Format | None:
+    """A peer tool's file under another name: twurl's or xurl's YAML, twarc's INI."""
+    top = {match.group(1) for match in _TOP_KEY.finditer(text)}
+    if top & {"apps", "default_app"}:
+        return "xurl"
+    if top & {"profiles", "configuration"}:
+        return "twurlrc"
+    if _INI_KEY.search(text):
+        return "twarc" if _INI_SECTION.search(text) else "twarc2"
     return None
 
 
@@ -166,6 +232,9 @@ def guess_format(path: Path, text: str) -> Format:
         return named
     if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         return "json"
+    peer = _sniff_peer(text)
+    if peer is not None:
+        return peer
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if lines and all(_ENV_LINE.match(ln) for ln in lines):
         return "env"
@@ -536,6 +605,51 @@ def _oauth1_parsed(label: str, record: Record) -> Parsed:
     return Parsed(label, [], app=record)
 
 
+#: How a loader hands a reader the content of a ``VAR_FILE``: (path, variable) -> value.
+ReadFile = Callable[[str, str], str]
+_FILE_SUFFIX = "_FILE"
+
+
+def variable_names(prefix: str) -> frozenset[str]:
+    """Every credential variable behind ``prefix``, of either kind (without ``_FILE``)."""
+    return frozenset(_env_keys(prefix).keys() | _oauth2_env_keys(prefix).keys())
+
+
+def _with_files(
+    values: Mapping[str, str],
+    places: Mapping[str, str],
+    prefix: str,
+    read_file: ReadFile | None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Replace each ``VAR_FILE`` (Docker's convention) by ``VAR``, read from the named file.
+
+    Raises:
+        CredentialsError: ``VAR`` and ``VAR_FILE`` are both set; or from ``read_file``.
+    """
+    if read_file is None or not any(var.endswith(_FILE_SUFFIX) for var in values):
+        return dict(values), dict(places)
+    known = variable_names(prefix)
+    out = dict(values)
+    where = dict(places)
+    for var, value in values.items():
+        stem = var.removesuffix(_FILE_SUFFIX)
+        if stem == var or stem not in known:
+            continue
+        del out[var]
+        path = value.strip(_STRIP)
+        if not path:
+            continue
+        if values.get(stem, "").strip(_STRIP):
+            msg = (
+                f"{places[var]}: both {stem} and {var} are set; keep only one of them"
+                f" ({var} names a file holding the value)"
+            )
+            raise CredentialsError(msg)
+        out[stem] = read_file(path, var)
+        where[stem] = f"{path} ({var})"
+    return out, where
+
+
 def _ours(var: str, prefix: str) -> bool:
     """A variable behind ``prefix``, or behind a mis-cased one (kept only as a spelling hint)."""
     return var.startswith(prefix) or var[: len(prefix)].upper() == prefix.upper()
@@ -546,19 +660,31 @@ def _defines(values: Mapping[str, str], prefix: str, *, blank_ok: bool) -> bool:
     return any(var in wanted and (blank_ok or value.strip()) for var, value in values.items())
 
 
-def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Parsed | None:
+def read_env(
+    text: str,
+    label: str,
+    prefix: str,
+    *,
+    blank_ok: bool = True,
+    read_file: ReadFile | None = None,
+) -> Parsed | None:
     """Read a dotenv file with python-dotenv's parser; ``os.environ`` is neither read nor set.
 
     python-dotenv's parser is used directly rather than ``dotenv_values`` because it keeps
     each binding's line, so a message can say ``.env:4``; values are taken literally
     (no ``${VAR}`` interpolation, which would read the process environment).
 
+    ``{prefix}NAME_FILE=PATH`` gives ``{prefix}NAME`` the content of that file, stripped,
+    read through ``read_file`` (the loader's safe read); without ``read_file`` such a
+    variable is only a spelling hint.
+
     Returns:
         The records, or None if the file defines no ``{prefix}*`` credential (with
         ``blank_ok=False``, none with a value).
 
     Raises:
-        CredentialsError: a line that mentions ``prefix`` cannot be parsed.
+        CredentialsError: a line that mentions ``prefix`` cannot be parsed, or a variable
+            is set both as ``NAME`` and as ``NAME_FILE``.
     """
     from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
 
@@ -575,22 +701,124 @@ def read_env(text: str, label: str, prefix: str, *, blank_ok: bool = True) -> Pa
         if binding.key is not None and _ours(binding.key, prefix):
             values[binding.key] = binding.value or ""
             places[binding.key] = f"{label}:{line}"
+    values, places = _with_files(values, places, prefix, read_file)
     if not _defines(values, prefix, blank_ok=blank_ok):
         return None
     return _env_parsed(label, values, places, prefix)
 
 
-def read_environ(environ: Mapping[str, str], prefix: str) -> Parsed | None:
-    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
+def read_values(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> Parsed | None:
+    """Records from ``{prefix}*`` values gathered elsewhere (a secrets directory's files).
 
     Returns:
         The records, or None if no ``{prefix}*`` credential has a value.
     """
-    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
     if not _defines(values, prefix, blank_ok=False):
         return None
-    places = dict.fromkeys(values, ENVIRONMENT)
+    return _env_parsed(label, values, places, prefix)
+
+
+def read_environ(
+    environ: Mapping[str, str], prefix: str, *, read_file: ReadFile | None = None
+) -> Parsed | None:
+    """Read ``{prefix}*`` variables from a mapping such as ``os.environ``.
+
+    ``{prefix}NAME_FILE`` variables are read as in `read_env`.
+
+    Returns:
+        The records, or None if no ``{prefix}*`` credential has a value.
+
+    Raises:
+        CredentialsError: a variable is set both as ``NAME`` and as ``NAME_FILE``.
+    """
+    values = {var: value for var, value in environ.items() if _ours(var, prefix)}
+    values, places = _with_files(values, dict.fromkeys(values, ENVIRONMENT), prefix, read_file)
+    if not _defines(values, prefix, blank_ok=False):
+        return None
     return replace(_env_parsed(ENVIRONMENT, values, places, prefix), environment=True)
+
+
+# --- app-only bearer tokens ------------------------------------------------------------
+
+#: The variable an app-only bearer token is read from, behind the prefix.
+BEARER_VARIABLE = "BEARER_TOKEN"
+
+
+def read_bearer_json(text: str, label: str) -> list[Record]:
+    """The app-only bearer tokens of a JSON file: every object with a ``bearer_token``.
+
+    An object of any of the three account shapes may hold one (the app section too); its
+    ``consumer_key``, if any, says whose app it is. Accounts' own values are not kept.
+
+    Raises:
+        CredentialsError: the text is not JSON, or not one of the shapes.
+    """
+    parsed = read_json(text, label)
+    found = [parsed.app] if parsed.app is not None else []
+    found += parsed.records
+    return [
+        _bearer_record(r) for r in found if isinstance(r.data, dict) and "bearer_token" in r.data
+    ]
+
+
+def _bearer_record(record: Record) -> Record:
+    data = {
+        key: value
+        for key, value in record.data.items()
+        if key == "bearer_token" or CANONICAL.get(key) == "consumer_key"
+    }
+    return record._replace(data=data)
+
+
+def _bearer_from_values(
+    label: str, values: Mapping[str, str], places: Mapping[str, str], prefix: str
+) -> list[Record]:
+    token_var = f"{prefix}{BEARER_VARIABLE}"
+    if not values.get(token_var, "").strip():
+        return []
+    data = {"bearer_token": values[token_var]}
+    names = {"bearer_token": token_var}
+    where = {"bearer_token": places[token_var]}
+    for alias in ALIASES["consumer_key"]:
+        var = f"{prefix}{alias.upper()}"
+        if var in values:
+            data[alias], names[alias], where[alias] = values[var], var, places[var]
+            names["consumer_key"] = var
+            break
+    return [Record(data, label, where, names)]
+
+
+def read_bearer_env(text: str, label: str, prefix: str) -> list[Record]:
+    """The app-only bearer token of a dotenv file: ``{prefix}BEARER_TOKEN`` (and the app's
+    ``{prefix}CONSUMER_KEY``), or none."""
+    from dotenv.parser import parse_stream  # lazy: keep `import twcreds` fast
+
+    values: dict[str, str] = {}
+    places: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if not binding.error and binding.key is not None and binding.key.startswith(prefix):
+            values[binding.key] = binding.value or ""
+            places[binding.key] = f"{label}:{binding.original.line}"
+    return _bearer_from_values(label, values, places, prefix)
+
+
+def read_bearer_environ(environ: Mapping[str, str], prefix: str) -> list[Record]:
+    """The app-only bearer token of a mapping such as ``os.environ``, or none."""
+    values = {var: value for var, value in environ.items() if var.startswith(prefix)}
+    places = dict.fromkeys(values, ENVIRONMENT)
+    return _bearer_from_values(ENVIRONMENT, values, places, prefix)
+
+
+#: Format -> the reader of its app-only bearer tokens, ``(text, label, prefix) -> records``.
+#: A format not here holds none (the 4-line file). Peer tools' files register their own
+#: readers here (twurl's ``bearer_tokens:`` section, keyed by consumer key; twarc2's and
+#: xurl's bearer tokens), under the format name `guess_format` gives them.
+BEARER_READERS: dict[str, Callable[[str, str, str], list[Record]]] = {
+    "json": lambda text, label, prefix: read_bearer_json(text, label),
+    "env": read_bearer_env,
+}
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -622,8 +850,8 @@ def dump_accounts(
             format.
         TypeError: an item is not an `Account`.
     """
-    if format not in FORMATS:
-        msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
+    if format not in WRITABLE_FORMATS:
+        msg = f"format={format!r} is not a format twcreds writes; use 'json', 'lines' or 'env'"
         raise CredentialsError(msg)
     single = isinstance(accounts, Account | OAuth2Account)
     items = [accounts] if isinstance(accounts, Account | OAuth2Account) else list(accounts)

@@ -1,9 +1,10 @@
-"""Pydantic models for credentials: OAuth 1.0a, OAuth 2.0, and the pending halves of both flows.
+"""Pydantic models for credentials: OAuth 1.0a, OAuth 2.0, app-only, and the pending flows.
 
 `App`, `Account` and `PendingAuthorization` are OAuth 1.0a's (the guide's four values and the
 PIN flow); `OAuth2App`, `OAuth2Account` and `PendingOAuth2Authorization` are OAuth 2.0's (a
 client id, a two-hour bearer token and a single-use refresh token; the PKCE flow).
-`AccountList` holds either kind.
+`AccountList` holds either kind of account. `BearerToken` is an app's own app-only token:
+it reads public data and cannot post, so no account list ever holds one.
 
 Every model is frozen. Secrets are :class:`~pydantic.SecretStr`, masked in ``repr()`` and
 ``str()``; explicit JSON serialization (``model_dump_json()``, ``model_dump(mode="json")``)
@@ -46,6 +47,7 @@ __all__ = [
     "AccountList",
     "AnyAccount",
     "App",
+    "BearerToken",
     "OAuth2Account",
     "OAuth2App",
     "PendingAuthorization",
@@ -464,6 +466,36 @@ class OAuth2Account(_Model):
         return tuple(scope for scope in needed if scope not in self.scopes)
 
 
+class BearerToken(_Model):
+    """An app-only bearer token (the console's "Bearer Token"): reads public data, cannot post.
+
+    It acts for the app, not for any user, so it is never an account: `load_accounts` and
+    `load_clients` never return one (a loop over accounts posts from each). Load it with
+    `twcreds.load_bearer_tokens`; ``make_client(bearer)`` gives an app-only client.
+    """
+
+    bearer_token: _Secret
+    consumer_key: _OptStr = Field(
+        default=None, validation_alias=AliasChoices(*ALIASES["consumer_key"])
+    )
+
+    @field_serializer("bearer_token", when_used="json")
+    def _reveal_secrets(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+    @property
+    def label(self) -> str:
+        """``app <consumer key>`` when known, else ``(app-only bearer token)``: for messages."""
+        if self.consumer_key is not None:
+            return f"app {self.consumer_key}"
+        return "(app-only bearer token)"
+
+    @property
+    def kind(self) -> str:
+        """``"app-only"``: for messages and listings."""
+        return "app-only"
+
+
 #: Either kind of user account.
 AnyAccount = Union[Account, OAuth2Account]  # noqa: UP007 - a runtime alias, also for 3.10
 
@@ -471,6 +503,17 @@ AnyAccount = Union[Account, OAuth2Account]  # noqa: UP007 - a runtime alias, als
 def is_oauth2_record(data: object) -> bool:
     """Whether a raw record is an OAuth 2.0 account: it has ``client_id`` and no consumer key."""
     return isinstance(data, Mapping) and "client_id" in data and _CONSUMER_NAMES.isdisjoint(data)
+
+
+_BEARER_KEYS = frozenset({"bearer_token", *_CONSUMER_NAMES})
+
+
+def is_bearer_record(data: object) -> bool:
+    """Whether a raw record is an app-only bearer token alone (with its app's consumer values).
+
+    Such a record is no account: account loaders pass over it, `load_bearer_tokens` reads it.
+    """
+    return isinstance(data, Mapping) and "bearer_token" in data and _BEARER_KEYS.issuperset(data)
 
 
 def _kind_of(value: object) -> str:
@@ -578,10 +621,12 @@ class AccountList(_Frozen, _Validating, RootModel[list[_TaggedAccount]]):
         return [account.screen_name for account in self.root]
 
 
-def find_duplicate(accounts: Sequence[AnyAccount]) -> str | None:
+def find_duplicate(accounts: Sequence[AnyAccount], *, per_app: bool = False) -> str | None:
     """Describe the first pair of accounts sharing an access token or screen name.
 
-    Judged per kind: one user may be authorized both with OAuth 1.0a and with OAuth 2.0.
+    Judged per kind: one user may be authorized both with OAuth 1.0a and with OAuth 2.0;
+    with ``per_app``, per app as well (a peer tool's file keeps one user's accounts of
+    several apps).
     """
     tokens: dict[object, int] = {}
     names: dict[object, int] = {}
@@ -598,7 +643,10 @@ def find_duplicate(accounts: Sequence[AnyAccount]) -> str | None:
                 " keep only one of them"
             )
         if account.screen_name is not None:
-            first = names.setdefault((kind, account.screen_name.casefold()), index)
+            app = ""
+            if per_app:
+                app = account.consumer_key if isinstance(account, Account) else account.client_id
+            first = names.setdefault((kind, app, account.screen_name.casefold()), index)
             if first != index:
                 return (
                     f"accounts [{first}] and [{index}] have the same screen name"
@@ -658,6 +706,7 @@ _WHAT = {
     " developer portal or `twcreds authorize`",
     "screen_name": "the account's screen name",
     "user_id": "the account's numeric user id",
+    "bearer_token": "the app's Bearer Token, from the developer console's Keys and tokens page",
     "client_id": "the app's OAuth 2.0 Client ID, from the developer console's Keys and tokens page",
     "client_secret": "the app's OAuth 2.0 Client Secret, from the developer console's Keys and"
     " tokens page",
@@ -684,7 +733,7 @@ def _fix(field: str, verb: str, record: object = None) -> str:
 
 
 #: Every name a record may use -> its field, both kinds (for spelling hints).
-_VOCABULARY: dict[str, str] = {**OAUTH2_ALIASES, **CANONICAL}
+_VOCABULARY: dict[str, str] = {**OAUTH2_ALIASES, **CANONICAL, "bearer_token": "bearer_token"}
 
 
 def _closest_field(key: str) -> str | None:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,16 +28,23 @@ from twcreds.errors import (
     printable,
 )
 from twcreds.formats import (
+    BEARER_READERS,
+    BEARER_VARIABLE,
     FORMATS,
+    OAUTH2_VARIABLES,
     Format,
     Parsed,
+    ReadFile,
     Record,
     decode,
     guess_format,
+    read_bearer_environ,
     read_env,
     read_environ,
     read_json,
     read_lines,
+    read_values,
+    variable_names,
 )
 from twcreds.models import (
     _STRIP,
@@ -47,16 +54,19 @@ from twcreds.models import (
     AccountList,
     AnyAccount,
     App,
+    BearerToken,
     OAuth2Account,
     OAuth2App,
     describe_error,
     find_duplicate,
+    is_bearer_record,
     is_oauth2_record,
     names_of,
     strip_kind_tags,
 )
 
 __all__ = [
+    "CONFIG_DIR_VARIABLE",
     "MAX_FILE_SIZE",
     "Format",
     "StrPath",
@@ -65,12 +75,16 @@ __all__ = [
     "load_account",
     "load_accounts",
     "load_app",
+    "load_bearer_tokens",
     "load_oauth2_app",
     "locate_account",
     "locate_accounts",
     "parse_source",
+    "peer_files",
     "read_bytes",
+    "read_directory",
     "read_source",
+    "resolve_entries",
     "select_account",
     "validate_app",
     "validate_records",
@@ -185,6 +199,97 @@ def _caller_stacklevel() -> int:
     return level
 
 
+def value_reader(base: Path | None = None) -> ReadFile:
+    """How ``VAR_FILE`` variables are read: safely, as a credentials file, then stripped.
+
+    A relative path is taken from ``base`` (a .env file's folder), else the working folder.
+    """
+
+    def read(name: str, variable: str) -> str:
+        path = Path(name).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            data = read_bytes(path)
+        except CredentialsNotFoundError:
+            # Not a fall-through of the chain: the variable says where the value is.
+            msg = f"{variable} names {path}, which does not exist; fix the path or unset {variable}"
+            raise CredentialsError(msg) from None
+        return decode(data, str(path)).strip(_STRIP)
+
+    return read
+
+
+# Files in a secrets directory named as the JSON keys: OAuth 1.0a's (with their aliases)
+# and OAuth 2.0's own.
+_OAUTH2_ONLY = frozenset({"client_id", "client_secret", "refresh_token", "expires_at", "scopes"})
+
+
+def read_directory(directory: Path, prefix: str = "TWITTER_") -> Parsed:
+    """Read a secrets directory (``/run/secrets``, a Kubernetes secret volume): a file a value.
+
+    Files are named as the variables (``{prefix}CONSUMER_KEY``, ``..._FILE`` excepted) or
+    as the JSON keys (``consumer_key``, ``client_id``, ...); others are ignored, as are
+    hidden names (Kubernetes' ``..data``). A symbolic link is followed only while it
+    resolves inside the directory, as Kubernetes' links into ``..data/`` do. Each file is
+    read as a credentials file (size cap, permission warning), its content stripped.
+
+    Raises:
+        CredentialsError: a link leads outside the directory, a file cannot be read, or
+            the directory holds no credential.
+    """
+    label = str(directory)
+    root = os.path.realpath(directory)
+    variables = variable_names(prefix)
+    found: dict[str, Path] = {}
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        msg = f"{label}: cannot list it ({exc.strerror or type(exc).__name__})"
+        raise CredentialsError(msg) from None
+    for name in names:
+        if name.startswith(".") or not (name in variables or name in _KEY_FILES):
+            continue
+        entry = directory / name
+        real = os.path.realpath(entry)
+        if os.path.commonpath([root, real]) != root:
+            msg = (
+                f"{entry}: a link leading outside {label}; refused (a secrets directory"
+                " holds its values itself: replace the link by the file)"
+            )
+            raise CredentialsError(msg)
+        found[name] = Path(real)
+    keyed = {name for name in found if name in _KEY_FILES}
+    oauth2 = "client_id" in keyed and not keyed & {"consumer_key", "api_key", "app_key"}
+    values: dict[str, str] = {}
+    places: dict[str, str] = {}
+    for name, path in found.items():
+        var = name if name in variables else _key_variable(name, prefix, oauth2=oauth2)
+        if var in values:
+            msg = f"{directory / name}: gives {var} a second time; keep one of the files"
+            raise CredentialsError(msg)
+        values[var] = decode(read_bytes(path), str(directory / name)).strip(_STRIP)
+        places[var] = str(directory / name)
+    parsed = read_values(label, values, places, prefix)
+    if parsed is None:
+        msg = (
+            f"{label}: is a directory holding no credential files; name them as the variables"
+            f" ({prefix}CONSUMER_KEY, ...) or as the JSON keys (consumer_key, ...)"
+        )
+        raise CredentialsError(msg)
+    return replace(parsed, origin="directory")
+
+
+_KEY_FILES = frozenset({*CANONICAL, *_OAUTH2_ONLY})
+
+
+def _key_variable(key: str, prefix: str, *, oauth2: bool) -> str:
+    """The variable a file named as a JSON key stands for."""
+    if key in _OAUTH2_ONLY or (oauth2 and key == "access_token"):
+        return f"{prefix}{OAUTH2_VARIABLES[key]}"
+    return f"{prefix}{key.upper()}"
+
+
 # --- validation ------------------------------------------------------------------------
 
 
@@ -204,7 +309,14 @@ def validate_records(parsed: Parsed) -> AccountList:
     """
     if parsed.app is not None:
         validate_app(parsed.app)
-    records = parsed.records
+    # An app-only bearer token beside the accounts is no account (load_bearer_tokens).
+    records = [record for record in parsed.records if not is_bearer_record(record.data)]
+    if not records and parsed.records:
+        msg = (
+            f"{parsed.label}: holds only app-only bearer tokens, which cannot act for an"
+            " account; load them with load_bearer_tokens(), or add an account"
+        )
+        raise CredentialsError(msg)
     if not records:
         if parsed.app is not None:
             names = parsed.app.names
@@ -234,7 +346,7 @@ def validate_records(parsed: Parsed) -> AccountList:
     except CredentialsError as exc:
         error = exc
     else:
-        duplicate = find_duplicate(accounts)
+        duplicate = find_duplicate(accounts, per_app=parsed.per_app)
         if duplicate is None:
             return AccountList.model_construct(accounts)
         error = CredentialsError(f"{parsed.label}: {duplicate}")
@@ -345,8 +457,19 @@ def _located_error(
 # --- loaders ---------------------------------------------------------------------------
 
 
+#: The variable that puts twcreds' folder (and so the user store) elsewhere.
+CONFIG_DIR_VARIABLE = "TWCREDS_CONFIG_DIR"
+
+
 def default_store_path() -> Path:
-    """The user's credentials store: ``<user config dir>/twcreds/accounts.json``."""
+    """The user's credentials store: ``<user config dir>/twcreds/accounts.json``.
+
+    ``TWCREDS_CONFIG_DIR``, when set, is the folder instead: the store is
+    ``$TWCREDS_CONFIG_DIR/accounts.json`` (``~`` expanded).
+    """
+    chosen = os.environ.get(CONFIG_DIR_VARIABLE, "").strip()
+    if chosen:
+        return Path(chosen).expanduser() / "accounts.json"
     import platformdirs  # lazy: keep `import twcreds` fast
 
     return Path(platformdirs.user_config_dir()) / "twcreds" / "accounts.json"
@@ -354,40 +477,55 @@ def default_store_path() -> Path:
 
 def _check_format(format: str | None) -> None:
     if format is not None and format not in FORMATS:
-        msg = f"format={format!r} is not a credentials format; use 'json', 'lines' or 'env'"
+        shown = ", ".join(repr(name) for name in FORMATS)
+        msg = f"format={format!r} is not a credentials format; use one of {shown}"
         raise CredentialsError(msg)
 
 
 def read_source(
     source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_"
 ) -> Parsed:
-    """Read a file of any format into records, without validating them.
+    """Read a file (or a secrets directory) of any format into records, without validating.
 
     Raises:
         CredentialsNotFoundError: the file does not exist.
         CredentialsError: it cannot be read or parsed.
     """
-    path, text = _read_text(source, format)
-    return _parse_text(path, text, format, prefix)
-
-
-def _read_text(source: StrPath, format: Format | None) -> tuple[Path, str]:
     _check_format(format)
     path = Path(os.fspath(source)).expanduser()
+    directory = _directory_source(path, format, prefix)
+    if directory is not None:
+        return directory
+    return _parse_text(path, _read_text(path), format, prefix)
+
+
+def _directory_source(path: Path, format: Format | None, prefix: str) -> Parsed | None:
+    """A directory's records (xurl's folder, a secrets volume), or None for anything else."""
+    if path.is_dir():
+        if path.name == ".xurl" and (path / "auth.yml").is_file() and format in (None, "xurl"):
+            return read_source(path / "auth.yml", format="xurl")
+        if format is None:
+            return read_directory(path, prefix)
+    return None
+
+
+def _read_text(path: Path) -> str:
     label = str(path)
     text = decode(read_bytes(path), label)
     if not text.strip(_STRIP):
         raise CredentialsError(f"{label}: is empty; no accounts in it")
-    return path, text
+    return text
 
 
 def _parse_text(path: Path, text: str, format: Format | None, prefix: str) -> Parsed:
     label = str(path)
     fmt = format or guess_format(path, text)
+    if fmt in _PEER_READERS:
+        return _PEER_READERS[fmt](text, label)
     if fmt == "json":
-        return replace(read_json(text, label), path=path)
+        return resolve_entries(replace(read_json(text, label), path=path))
     if fmt == "env":
-        parsed = read_env(text, label, prefix)
+        parsed = read_env(text, label, prefix, read_file=value_reader(path.parent))
         if parsed is None:
             msg = (
                 f"{label}: defines no {prefix}* credentials;"
@@ -399,6 +537,149 @@ def _parse_text(path: Path, text: str, format: Format | None, prefix: str) -> Pa
     return read_lines(text, label)
 
 
+def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
+    """Where the peer tools keep credentials by default, in the order `twcreds import` reads.
+
+    twurl's ``~/.twurlrc``, t's ``~/.trc``, x's ``~/.xrc``, twarc's ``~/.twarc``, twarc2's
+    ``config`` in its app folder (``~/.config/twarc/config`` on Linux), xurl's
+    ``~/.xurl/auth.yml`` (or the older ``~/.xurl`` file). Every place is listed, whether
+    or not a file is there.
+    """
+    import platformdirs  # lazy: keep `import twcreds` fast
+
+    root = Path(os.fspath(home)) if home is not None else Path.home()
+    xurl = root / ".xurl"
+    return [
+        (root / ".twurlrc", "twurlrc"),
+        (root / ".trc", "twurlrc"),
+        (root / ".xrc", "twurlrc"),
+        (root / ".twarc", "twarc"),
+        # click.get_app_dir("twarc"), where twarc2 keeps its config: platformdirs agrees
+        # with it on Linux ($XDG_CONFIG_HOME), macOS and, roaming, Windows (%APPDATA%).
+        (
+            Path(platformdirs.user_config_dir("twarc", appauthor=False, roaming=True)) / "config",
+            "twarc2",
+        ),
+        (xurl if xurl.is_file() else xurl / "auth.yml", "xurl"),
+    ]
+
+
+PROCESS_KEY = "credential_process"
+KEYRING_KEY = "keyring"
+
+
+def resolve_entries(parsed: Parsed) -> Parsed:
+    """Fill in the entries of a JSON file that keep their secrets elsewhere.
+
+    ``{"credential_process": "CMD ARGS"}`` becomes the account CMD prints (the entry's
+    other keys, a ``screen_name`` to choose it by, say, kept under the printed values);
+    ``{"keyring": "SERVICE", ...}`` gets its secrets from the OS keyring
+    (`twcreds.oskeyring`). Other entries are left as they are, at the same positions.
+
+    Raises:
+        CredentialsError: a command or the keyring fails (the message says which entry).
+    """
+    indirect = (PROCESS_KEY, KEYRING_KEY)
+    if not any(
+        isinstance(r.data, dict) and not r.data.keys().isdisjoint(indirect) for r in parsed.records
+    ):
+        return parsed
+    records = []
+    origins = dict(parsed.origins)
+    for index, record in enumerate(parsed.records):
+        data = record.data
+        if isinstance(data, dict) and PROCESS_KEY in data:
+            origins[index] = "process"
+            record = record._replace(data=_from_process(record))
+        elif isinstance(data, dict) and KEYRING_KEY in data:
+            origins[index] = "keyring"
+            record = record._replace(data=_from_keyring(record))
+        records.append(record)
+    return replace(parsed, records=records, origins=origins)
+
+
+def _from_process(record: Record) -> dict[str, Any]:
+    from twcreds.process import run_credential_process
+
+    command = record.data[PROCESS_KEY]
+    if not isinstance(command, str):
+        msg = f'{record.where}: "{PROCESS_KEY}" must be a string: the command to run'
+        raise CredentialsError(msg)
+    printed = run_credential_process(command, f"{record.where}: {PROCESS_KEY}")
+    rest = {key: value for key, value in record.data.items() if key != PROCESS_KEY}
+    return {**rest, **printed}
+
+
+def _from_keyring(record: Record) -> dict[str, Any]:
+    from twcreds.oskeyring import get_secrets
+
+    data = record.data
+    service, user = data[KEYRING_KEY], data.get("access_token")
+    if not isinstance(service, str) or not service.strip() or not isinstance(user, str):
+        msg = (
+            f'{record.where}: a keyring entry needs "keyring" (the service name) and'
+            ' "access_token" (the item\'s user name); add the account again with --keyring'
+        )
+        raise CredentialsError(msg)
+    secrets = get_secrets(service, user, record.where)
+    rest = {key: value for key, value in data.items() if key != KEYRING_KEY}
+    return {**rest, **secrets}
+
+
+def _read_twurlrc(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twurlrc
+
+    return read_twurlrc(text, label)
+
+
+def _read_twarc(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twarc
+
+    return read_twarc(text, label)
+
+
+def _read_twarc2(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_twarc2
+
+    return read_twarc2(text, label)
+
+
+def _read_xurl(text: str, label: str) -> Parsed:
+    from twcreds.peers import read_xurl
+
+    return read_xurl(text, label)
+
+
+def _twurl_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import twurl_bearer_tokens
+
+    return twurl_bearer_tokens(text, label)
+
+
+def _twarc2_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import twarc2_bearer_tokens
+
+    return twarc2_bearer_tokens(text, label)
+
+
+def _xurl_bearer(text: str, label: str, prefix: str) -> list[Record]:
+    from twcreds.peers import xurl_bearer_tokens
+
+    return xurl_bearer_tokens(text, label)
+
+
+# The peer files' app-only bearer tokens, beside formats.BEARER_READERS (twcreds' own).
+_PEER_BEARER_READERS = {"twurlrc": _twurl_bearer, "twarc2": _twarc2_bearer, "xurl": _xurl_bearer}
+
+# Imported on use: the peer readers bring PyYAML, which `import twcreds` need not load.
+_PEER_READERS = {
+    "twurlrc": _read_twurlrc,
+    "twarc": _read_twarc,
+    "twarc2": _read_twarc2,
+    "xurl": _read_xurl,
+}
+
+
 def find_source(
     *,
     format: Format | None = None,
@@ -407,8 +688,14 @@ def find_source(
 ) -> Parsed:
     """Follow the default chain; the first place holding credentials wins.
 
-    ``TWCREDS_FILE`` (read as ``format``, if given); the ``{prefix}*`` environment
-    variables; ``./.env`` if it defines them; the user store.
+    1. ``TWCREDS_FILE``: a file (read as ``format``, if given) or a secrets directory;
+    2. ``TWCREDS_CREDENTIAL_PROCESS``: a command printing one JSON account (AWS's
+       ``credential_process``);
+    3. the ``{prefix}*`` environment variables (each may be given as ``{prefix}NAME_FILE``,
+       a file holding the value);
+    4. ``./.env`` if it defines them (``_FILE`` variables too);
+    5. the user store (`default_store_path`; ``TWCREDS_CONFIG_DIR`` moves it), whose
+       entries may be ``{"credential_process": "CMD ARGS"}``.
 
     Raises:
         CredentialsNotFoundError: ``TWCREDS_FILE`` names a missing file, or nothing was
@@ -424,13 +711,19 @@ def find_source(
             path = Path(named).expanduser()
             msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
             raise CredentialsNotFoundError(msg) from None
-    from_env = read_environ(env, prefix)
+    command = env.get("TWCREDS_CREDENTIAL_PROCESS", "").strip()
+    if command:
+        from twcreds.process import process_record
+
+        return process_record(command, "TWCREDS_CREDENTIAL_PROCESS", environ=env)
+    from_env = read_environ(env, prefix, read_file=value_reader())
     if from_env is not None:
         return from_env
     dotenv = Path(".env")
     if dotenv.is_file():
         label = str(dotenv)
-        found = read_env(decode(read_bytes(dotenv), label), label, prefix, blank_ok=False)
+        text = decode(read_bytes(dotenv), label)
+        found = read_env(text, label, prefix, blank_ok=False, read_file=value_reader())
         if found is not None:
             return found
     store = default_store_path()
@@ -439,7 +732,8 @@ def find_source(
     except CredentialsNotFoundError:
         pass
     msg = (
-        "no Twitter credentials found; looked at: TWCREDS_FILE (not set); "
+        "no Twitter credentials found; looked at: TWCREDS_FILE (not set);"
+        " TWCREDS_CREDENTIAL_PROCESS (not set); "
         f"the environment ({prefix}CONSUMER_KEY, {prefix}ACCESS_TOKEN, ... not set); "
         f"{Path.cwd() / '.env'} (no {prefix}* values); {store} (no such file). "
         "Pass a file, set TWCREDS_FILE, or run `twcreds authorize` to create the store"
@@ -468,10 +762,13 @@ def load_accounts(
     """Load every account from a source (a path), or from the default chain if it is None.
 
     Args:
-        source: a JSON, lines or .env file; None follows ``TWCREDS_FILE``, the environment,
-            ``./.env`` and the user store, in that order.
-        format: ``"json"``, ``"lines"`` or ``"env"``; None takes it from the file name,
-            else from the content. With no source it applies to ``TWCREDS_FILE`` only.
+        source: a JSON, lines or .env file, a peer tool's file (twurl, t, x, twarc, twarc2,
+            xurl) or a secrets directory; None follows the default chain (`find_source`):
+            ``TWCREDS_FILE``, ``TWCREDS_CREDENTIAL_PROCESS``, the environment, ``./.env``
+            and the user store, in that order.
+        format: ``"json"``, ``"lines"``, ``"env"``, ``"twurlrc"``, ``"twarc"``,
+            ``"twarc2"`` or ``"xurl"``; None takes it from the file name, else from the
+            content. With no source it applies to ``TWCREDS_FILE`` only.
         prefix: the variable prefix for .env files and the environment.
 
     Raises:
@@ -481,25 +778,38 @@ def load_accounts(
     return _load(source, format, prefix)[1]
 
 
-def _load(
-    source: StrPath | None, format: Format | None, prefix: str
-) -> tuple[str, AccountList, Path | None]:
-    """`parse_source` then `validate_records`: the label, the accounts, the JSON file's path.
+class _Loaded(NamedTuple):
+    label: str
+    accounts: AccountList
+    #: The JSON file the accounts came from (refreshed tokens are written back there).
+    path: Path | None
+    #: The account the source marks as its default (a peer tool's default profile).
+    default: int | None
+
+
+def _load(source: StrPath | None, format: Format | None, prefix: str) -> _Loaded:
+    """`parse_source` then `validate_records`, with where the accounts came from.
 
     A file's text goes first to the fast path (`twcreds._fastload`), which takes only a
     JSON list of clean, plain OAuth 1.0a accounts; whatever it does not take, valid or not,
     goes the precise way, which owns every message.
     """
-    if source is not None:
-        path, text = _read_text(source, format)
-        if (format or guess_format(path, text)) == "json":
-            accounts = load_json_list(text)
-            if accounts is not None:
-                return str(path), accounts, path
-        parsed = _parse_text(path, text, format, prefix)
-    else:
+    if source is None:
         parsed = parse_source(source, format=format, prefix=prefix)
-    return parsed.label, validate_records(parsed), parsed.path
+    else:
+        _check_format(format)
+        path = Path(os.fspath(source)).expanduser()
+        directory = _directory_source(path, format, prefix)
+        if directory is not None:
+            parsed = directory
+        else:
+            text = _read_text(path)
+            if (format or guess_format(path, text)) == "json":
+                accounts = load_json_list(text)
+                if accounts is not None:
+                    return _Loaded(str(path), accounts, path, None)
+            parsed = _parse_text(path, text, format, prefix)
+    return _Loaded(parsed.label, validate_records(parsed), parsed.path, parsed.default)
 
 
 def select_account(
@@ -507,8 +817,14 @@ def select_account(
     account: str | int | None,
     label: str,
     environ: Mapping[str, str] | None = None,
+    *,
+    default: int | None = None,
 ) -> AnyAccount:
-    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the only one.
+    """Pick one account: by ``account``, else ``TWCREDS_ACCOUNT``, else the source's default.
+
+    The source's default is the only account, or the one a peer tool's file marks as its
+    default profile (``default``, an index): as twurl, t and xurl use it when no account is
+    named. An explicit choice (``account=`` or ``TWCREDS_ACCOUNT``) always wins over it.
 
     Raises:
         CredentialsError: no account matches, or there are several and no choice.
@@ -533,6 +849,8 @@ def select_account(
             raise CredentialsError(msg)
         if len(accounts) == 1:
             return accounts[0]
+        if default is not None and 0 <= default < len(accounts):
+            return accounts[default]
         msg = (
             f"{label} holds {len(accounts)} accounts ({names}); choose one with"
             " account='name' or the TWCREDS_ACCOUNT environment variable"
@@ -613,8 +931,8 @@ def locate_accounts(
 
     That file is where a refreshed OAuth 2.0 token is written back.
     """
-    _, accounts, path = _load(source, format, prefix)
-    return accounts, path
+    loaded = _load(source, format, prefix)
+    return loaded.accounts, loaded.path
 
 
 def locate_account(
@@ -628,8 +946,9 @@ def locate_account(
 
     That file is where a refreshed OAuth 2.0 token is written back.
     """
-    label, accounts, path = _load(source, format, prefix)
-    return select_account(accounts, account, label), path
+    loaded = _load(source, format, prefix)
+    chosen = select_account(loaded.accounts, account, loaded.label, default=loaded.default)
+    return chosen, loaded.path
 
 
 def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_") -> App:
@@ -661,7 +980,7 @@ def load_oauth2_app(
         CredentialsError: no client id, or accounts of different clients.
     """
     if source is None:
-        from_env = read_environ(os.environ, prefix)
+        from_env = read_environ(os.environ, prefix, read_file=value_reader())
         if from_env is None:
             msg = (
                 f"no OAuth 2.0 client in the environment: set {prefix}CLIENT_ID (and"
@@ -699,3 +1018,114 @@ def _only_app(parsed: Parsed, kind: type[AppT], what: str) -> AppT:
         )
         raise CredentialsError(msg)
     return apps[0]
+
+
+# --- app-only bearer tokens ------------------------------------------------------------
+
+
+def load_bearer_tokens(
+    source: StrPath | None = None, *, format: Format | None = None, prefix: str = "TWITTER_"
+) -> list[BearerToken]:
+    """Load app-only bearer tokens, which `load_accounts` never returns.
+
+    Args:
+        source: a JSON file (every object with a ``bearer_token``, with its app's
+            ``consumer_key`` if given) or a .env file (``{prefix}BEARER_TOKEN``, and
+            ``{prefix}CONSUMER_KEY``); None follows the default chain: ``TWCREDS_FILE``,
+            the environment's ``{prefix}BEARER_TOKEN``, ``./.env``, the user store.
+        format: the source's format; None takes it from the name or the content.
+        prefix: the variable prefix for .env files and the environment.
+
+    Returns:
+        The tokens, in the order the source holds them, each once.
+
+    Raises:
+        CredentialsNotFoundError: the file does not exist, or nothing along the chain
+            holds a bearer token.
+        CredentialsError: the source holds no bearer token, or a malformed one.
+    """
+    if source is not None:
+        records, label = _bearer_records(source, format, prefix)
+        if not records:
+            msg = (
+                f'{label}: holds no app-only bearer token; add "bearer_token" (JSON) or'
+                f" {prefix}{BEARER_VARIABLE} (.env), from the developer console's Keys and"
+                " tokens page"
+            )
+            raise CredentialsError(msg)
+        return _validate_bearer_tokens(records)
+    _check_format(format)
+    return _validate_bearer_tokens(_find_bearer_records(format, prefix))
+
+
+def _bearer_records(
+    source: StrPath, format: Format | None, prefix: str
+) -> tuple[list[Record], str]:
+    _check_format(format)
+    path = Path(os.fspath(source)).expanduser()
+    if path.name == ".xurl" and path.is_dir():
+        path = path / "auth.yml"
+    label = str(path)
+    text = decode(read_bytes(path), label)
+    if not text.strip(_STRIP):
+        raise CredentialsError(f"{label}: is empty; no bearer token in it")
+    fmt = format or guess_format(path, text)
+    reader = BEARER_READERS.get(fmt) or _PEER_BEARER_READERS.get(fmt)
+    if reader is None:
+        msg = (
+            f"{label}: a {fmt} file holds no app-only bearer token; keep it in a JSON"
+            f' file ("bearer_token") or a .env file ({prefix}{BEARER_VARIABLE})'
+        )
+        raise CredentialsError(msg)
+    return reader(text, label, prefix), label
+
+
+def _find_bearer_records(format: Format | None, prefix: str) -> list[Record]:
+    """The default chain, as for accounts; the first place holding a bearer token wins."""
+    named = os.environ.get("TWCREDS_FILE", "").strip()
+    if named:
+        try:
+            records, _ = _bearer_records(named, format, prefix)
+        except CredentialsNotFoundError:
+            path = Path(named).expanduser()
+            msg = f"TWCREDS_FILE names {path}, which does not exist; fix or unset TWCREDS_FILE"
+            raise CredentialsNotFoundError(msg) from None
+        if records:
+            return records
+    records = read_bearer_environ(os.environ, prefix)
+    if records:
+        return records
+    dotenv = Path(".env")
+    if dotenv.is_file():
+        records, _ = _bearer_records(dotenv, "env", prefix)
+        if records:
+            return records
+    store = default_store_path()
+    if store.is_file():
+        records, _ = _bearer_records(store, "json", prefix)
+        if records:
+            return records
+    msg = (
+        "no app-only bearer token found; looked at: TWCREDS_FILE"
+        f" ({'no bearer_token in it' if named else 'not set'}); the environment"
+        f" ({prefix}{BEARER_VARIABLE} not set); {Path.cwd() / '.env'} (no"
+        f" {prefix}{BEARER_VARIABLE}); {store} (no bearer_token). Set {prefix}{BEARER_VARIABLE}"
+        " or pass a file"
+    )
+    raise CredentialsNotFoundError(msg)
+
+
+def _validate_bearer_tokens(records: Sequence[Record]) -> list[BearerToken]:
+    tokens: list[BearerToken] = []
+    problems: list[str] = []
+    for record in records:
+        try:
+            token = BearerToken.__pydantic_validator__.validate_python(record.data)
+        except ValidationError as exc:
+            problems.append(str(_located_error(exc, [record], indexed=False)))
+            continue
+        if token not in tokens:  # an app's token inherited by each of its accounts
+            tokens.append(token)
+    if problems:
+        raise CredentialsError("; ".join(problems))
+    return tokens

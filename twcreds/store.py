@@ -35,7 +35,7 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -50,9 +50,16 @@ from twcreds.models import (
     PendingAuthorization,
     PendingOAuth2Authorization,
     find_duplicate,
+    is_bearer_record,
     names_of,
 )
-from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
+from twcreds.sources import (
+    MAX_FILE_SIZE,
+    StrPath,
+    read_bytes,
+    resolve_entries,
+    validate_records,
+)
 
 __all__ = [
     "add_account",
@@ -208,16 +215,29 @@ def add_account(
 
 
 def add_accounts(
-    path: StrPath, accounts: Iterable[AnyAccount], *, lock_timeout: float | None = None
+    path: StrPath,
+    accounts: Iterable[AnyAccount],
+    *,
+    keyring: str | None = None,
+    lock_timeout: float | None = None,
 ) -> AccountList:
     """Add several accounts as `add_account` adds one, in one locked read-modify-write.
 
     All of them are added, or none: the file is written once, after every account has
     found its place.
 
+    Args:
+        path: the accounts file.
+        accounts: the accounts to store.
+        keyring: a service name: keep the accounts' secrets in the OS keyring under it
+            (``pip install 'twcreds[keyring]'``) and write entries without them,
+            ``{"keyring": SERVICE, ...}``. OAuth 1.0a accounts only: an OAuth 2.0 token
+            changes at every refresh.
+        lock_timeout: seconds to wait for another writer's lock, as for `save_accounts`.
+
     Raises:
-        CredentialsError: as `add_account`; nothing is written.
-        TypeError: an item is not an `Account`.
+        CredentialsError: as `add_account`, or the keyring failed; nothing is written.
+        TypeError: an item is not an `Account` or `OAuth2Account`.
     """
     new = list(accounts)
     for account in new:
@@ -231,8 +251,10 @@ def add_accounts(
     shown = os.fspath(path)
     target = _resolve(path)
     what = f"{new[0].label} not added" if len(new) == 1 else f"{len(new)} accounts not added"
+    if keyring is not None:
+        _check_keyring_accounts(new, keyring, shown)
     with _locked(target, shown, create=True, timeout=lock_timeout):
-        stored = stored_accounts(Path(shown).expanduser())
+        stored, kept = _stored_entries(Path(shown).expanduser(), missing_ok=True)
         for account in new:
             index = _find_same(stored, account, shown)
             if index is None:
@@ -240,8 +262,39 @@ def add_accounts(
             else:
                 stored[index] = account
         checked = _checked(stored, shown, what)
-        _write(target, _serialize(checked), len(checked), shown)
+        if keyring is not None:
+            kept.update(_to_keyring(new, keyring, shown))
+        _write(target, _serialize(checked, kept), len(checked), shown)
     return checked
+
+
+def _check_keyring_accounts(accounts: list[AnyAccount], service: str, shown: str) -> None:
+    if not service.strip() or not service.isprintable():
+        msg = f"{shown}: the keyring service name must be printable text, such as 'twcreds'"
+        raise CredentialsError(msg)
+    for account in accounts:
+        if not isinstance(account, Account):
+            msg = (
+                f"{shown}: {account.label} is an OAuth 2.0 account, whose tokens change at"
+                " every refresh: the keyring keeps OAuth 1.0a accounts only; add it without"
+                " --keyring"
+            )
+            raise CredentialsError(msg)
+
+
+def _to_keyring(
+    accounts: list[AnyAccount], service: str, shown: str
+) -> dict[int, dict[str, object]]:
+    """Keep each account's secrets in the keyring; the store entries that replace them."""
+    from twcreds.oskeyring import KEYRING_KEY, SECRET_KEYS, set_secrets
+
+    entries: dict[int, dict[str, object]] = {}
+    for account in accounts:
+        values = account.model_dump(mode="json", exclude_none=True)
+        secrets = {key: values.pop(key) for key in SECRET_KEYS}
+        set_secrets(service, _token(account), secrets, f"{shown}: {account.label}")
+        entries[id(account)] = {KEYRING_KEY: service, **values}
+    return entries
 
 
 def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = None) -> AnyAccount:
@@ -284,7 +337,7 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
     if not os.path.lexists(target):
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
     with _locked(target, shown, create=False, timeout=lock_timeout):
-        accounts = stored_accounts(Path(shown).expanduser(), missing_ok=False)
+        accounts, kept = _stored_entries(Path(shown).expanduser(), missing_ok=False)
         index = _find_named(accounts, name, shown)
         if index is None:
             wanted = name.strip().removeprefix("@")
@@ -298,7 +351,15 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
             )
             raise CredentialsError(msg)
         removed = accounts.pop(index)
-        _write(target, _serialize(AccountList(accounts)), len(accounts), shown)
+        _write(target, _serialize(AccountList(accounts), kept), len(accounts), shown)
+    entry = kept.get(id(removed))
+    if entry is not None:
+        from twcreds.oskeyring import KEYRING_KEY, delete_secrets
+
+        # The file no longer names the item; a keyring that fails now leaves it behind,
+        # which the removal that already happened should not be reported as failing for.
+        with contextlib.suppress(CredentialsError):
+            delete_secrets(str(entry[KEYRING_KEY]), str(entry["access_token"]), shown)
     return removed
 
 
@@ -331,24 +392,31 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[AnyAccoun
 
     A missing, blank or ``[]`` file is an empty list: `add_account` can add to any of
     them. Use it to check a file before work that cannot be repeated (the PIN flow spends
-    its PIN).
+    its PIN). Entries kept in the OS keyring get their secrets from it.
 
     Raises:
         CredentialsNotFoundError: the file is missing and ``missing_ok`` is false.
-        CredentialsError: the file is malformed, or has an ``"app"`` section, which the
-            store would not keep.
+        CredentialsError: the file is malformed, has an ``"app"`` section, which the
+            store would not keep, or ``credential_process`` entries; or the keyring failed.
     """
+    return _stored_entries(path, missing_ok=missing_ok)[0]
+
+
+def _stored_entries(
+    path: StrPath, *, missing_ok: bool
+) -> tuple[list[AnyAccount], dict[int, dict[str, object]]]:
+    """The accounts of a store file, and its keyring entries by ``id(account)``."""
     path = Path(os.fspath(path)).expanduser()
     try:
         data = read_bytes(path)
     except CredentialsNotFoundError:
         if missing_ok:
-            return []
+            return [], {}
         raise
     text = decode(data, str(path))
     if not text.strip():
         # A file the user created empty (`touch`) holds nothing that could be lost.
-        return []
+        return [], {}
     parsed = read_json(text, str(path))
     if parsed.app is not None:
         # The store writes the guide's plain list; rewriting this file would drop the
@@ -358,9 +426,26 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[AnyAccoun
             " for the app, and save accounts to a list file of their own (accounts.json)"
         )
         raise CredentialsError(msg)
+    if any(isinstance(r.data, dict) and "credential_process" in r.data for r in parsed.records):
+        # Rewriting the file would store the secrets the command printed in its place.
+        msg = (
+            f"{path}: holds credential_process entries, which twcreds reads but does not"
+            " rewrite; keep them in a file of their own (name it with TWCREDS_FILE), and"
+            " save accounts to another file"
+        )
+        raise CredentialsError(msg)
     if not parsed.records:
-        return []
-    return list(validate_records(parsed))
+        return [], {}
+    # Numbered as validate_records numbers the accounts: app-only bearer tokens left out.
+    records = [record for record in parsed.records if not is_bearer_record(record.data)]
+    entries = {
+        index: dict(record.data)
+        for index, record in enumerate(records)
+        if isinstance(record.data, dict) and "keyring" in record.data
+    }
+    accounts = list(validate_records(resolve_entries(parsed)))
+    # Written back as they were: the keyring keeps their secrets, the file never does.
+    return accounts, {id(accounts[index]): entry for index, entry in entries.items()}
 
 
 # --- the other files that hold secrets -------------------------------------------------
@@ -533,7 +618,7 @@ def refresh_stored(
     with _locked(target, shown, create=False, timeout=wait):
         text = decode(read_bytes(Path(shown).expanduser()), shown)
         parsed = read_json(text, shown)
-        accounts = list(validate_records(parsed))
+        accounts = list(validate_records(resolve_entries(parsed)))
         index = _find_stored(accounts, current)
         if index is None:
             msg = (
@@ -734,9 +819,15 @@ def _checked(accounts: list[AnyAccount], shown: str, what: str) -> AccountList:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _serialize(accounts: AccountList) -> bytes:
-    """The store's own format: the guide's JSON list."""
-    return dump_accounts(accounts, "json").encode("utf-8")
+def _serialize(accounts: AccountList, kept: Mapping[int, dict[str, object]]) -> bytes:
+    """The store's own format: the guide's JSON list; keyring entries (``kept``) as they are."""
+    if not any(id(account) in kept for account in accounts):
+        return dump_accounts(accounts, "json").encode("utf-8")
+    items = [
+        kept.get(id(account)) or account.model_dump(mode="json", exclude_none=True)
+        for account in accounts
+    ]
+    return (json.dumps(items, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _resolve(path: StrPath) -> Path:

@@ -165,7 +165,7 @@ class Authenticator:
     def _bearer_caller(self, req: Incoming, ctx: Context, scopes: tuple[str, ...]) -> Caller:
         assert req.authorization is not None
         token = req.authorization.split(None, 1)[1].strip() if " " in req.authorization else ""
-        if self._registry.access_token(token) is not None:
+        if self._registry.access_token(token) is not None or self._registry.app_bearer(token):
             _refuse_bearer(req, "v2")
         checked = self._oauth2.check_bearer(req.authorization, scopes)
         if checked.status == 401:

@@ -215,6 +215,7 @@ class Registry:
         self._bearers: dict[str, BearerGrant] = {}
         self._refresh: dict[str, RefreshGrant] = {}
         self._oauth2_dead: set[str] = set()  # revoked access tokens, spent refresh tokens
+        self._app_bearers: dict[str, str] = {}  # app-only bearer token -> consumer key
         self.oauth2_refreshes = 0
         self._next_tweet_id = 1_800_000_000_000_000_000 + secrets.randbelow(10**17)
 
@@ -273,6 +274,23 @@ class Registry:
         _check_permissions(permissions)
         with self.lock:
             self.known_app(consumer_key).permissions = permissions
+
+    def create_app_bearer(self, consumer_key: str) -> str:
+        """Issue an app-only bearer token for a known app, shaped as X's are.
+
+        Raises:
+            KeyError: The app is unknown to this fake.
+        """
+        with self.lock:
+            self.known_app(consumer_key)
+            token = "A" * 22 + random_string(90)
+            self._app_bearers[token] = consumer_key
+            return token
+
+    def app_bearer(self, token: str) -> str | None:
+        """The consumer key of the app an app-only bearer token belongs to, if it is one."""
+        with self.lock:
+            return self._app_bearers.get(token)
 
     def app(self, consumer_key: str) -> AppState | None:
         """The app with that consumer key, if any."""

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from twcreds.models import POSTING_SCOPES, Account, App, OAuth2Account, OAuth2App
+from twcreds.models import POSTING_SCOPES, Account, App, BearerToken, OAuth2Account, OAuth2App
 from twcreds.testing._endpoints import Endpoints
 from twcreds.testing._exchange import TEXT, Answer, Context, Incoming, Settings
 from twcreds.testing._http import FaultQueue, Reply, Server
@@ -426,6 +426,24 @@ class FakeTwitter:
             access_token=access_token,
             access_token_secret=access_token_secret,
         )
+
+    def create_bearer_token(self, app: App | Account) -> BearerToken:
+        """Issue the app's app-only bearer token, like the console's "Bearer Token".
+
+        X refuses it on every user-context endpoint (``GET /2/users/me``, posting, media)
+        with 403 ``unsupported-authentication``; so does the fake.
+
+        Args:
+            app: The app (or any account of it).
+
+        Returns:
+            The token, with the app's consumer key.
+
+        Raises:
+            KeyError: The app is unknown to this fake.
+        """
+        token = self._registry.create_app_bearer(app.consumer_key)
+        return BearerToken(bearer_token=token, consumer_key=app.consumer_key)
 
     def approve(self, oauth_token: str, screen_name: str, *, pin: str | None = None) -> str:
         """Do what clicking "Authorize app" does for a pending request token.
