@@ -37,7 +37,7 @@ pytest would then warn that it cannot rewrite its asserts (it has none).
 
 from __future__ import annotations
 
-from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
+from twcreds.testing._records import FaultKind, MediaRecord, RequestRecord, TweetRecord
 from twcreds.testing._server import FakeTwitter, Permissions
 
 try:
@@ -46,4 +46,11 @@ except ModuleNotFoundError as exc:  # pragma: no cover - pytest is a test-only d
     if exc.name != "pytest":
         raise
 
-__all__ = ["FakeTwitter", "FaultKind", "Permissions", "RequestRecord", "TweetRecord"]
+__all__ = [
+    "FakeTwitter",
+    "FaultKind",
+    "MediaRecord",
+    "Permissions",
+    "RequestRecord",
+    "TweetRecord",
+]
