@@ -1411,8 +1411,8 @@ def test_check_twice_within_max_age_makes_no_call_the_second_time(
     assert status == 0
     assert world.fake.requests == []
     assert err == (
-        "twcreds: no billed call: every account was verified within 24 h; 3 verified within"
-        " 24 h are not asked again (--max-age 0 asks about every account)\n"
+        "twcreds: no billed call: all 3 accounts were verified within 24 h"
+        " (--max-age 0 asks X about every one)\n"
     )
     lines = out.splitlines()
     assert [line.split()[1:3] for line in lines[:3]] == [

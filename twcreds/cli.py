@@ -1089,17 +1089,20 @@ def _check_plan(
 def _announce_billed_calls(calls: int, cached: int, max_age: float) -> None:
     """Say, before any call, what the check will cost: one billed read per account asked."""
     within = _age(max_age)
+    if not calls:
+        _err(
+            f"{PROG}: no billed call: all {_count(cached)} were verified within {within}"
+            " (--max-age 0 asks X about every one)"
+        )
+        return
+    plural = "s" if calls != 1 else ""
     skipped = (
         f"; {cached} verified within {within} {'is' if cached == 1 else 'are'} not asked"
         " again (--max-age 0 asks about every account)"
         if cached
         else ""
     )
-    if calls:
-        plural = "s" if calls != 1 else ""
-        _err(f"{PROG}: {calls} billed call{plural} to X (GET /2/users/me){skipped}")
-    else:
-        _err(f"{PROG}: no billed call: every account was verified within {within}{skipped}")
+    _err(f"{PROG}: {calls} billed call{plural} to X (GET /2/users/me){skipped}")
 
 
 def _age(seconds: float) -> str:
