@@ -1518,6 +1518,9 @@ def test_check_offline_makes_no_call(
     assert rows["@nora"].split()[2] == "scopes"
     assert "lacks tweet.write media.write offline.access" in rows["@nora"]
     assert lines[-1] == "3 problems found offline."
+    for account in (fresh, stale, dead, narrow):
+        for secret in (account.access_token, account.refresh_token):
+            assert secret is None or secret.get_secret_value() not in out + err
 
 
 def test_todays_refusals_through_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
