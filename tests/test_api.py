@@ -458,7 +458,7 @@ def test_a_429_is_read_from_the_window_exhausted(
     assert error.retry_after is not None
     assert error.hint == HINTS_RATE[window]
     if hours:
-        assert abs(error.retry_after - hours * 3600) < 5
+        assert abs(error.retry_after - hours * 3600) < 300  # headers made at collection
     else:
         assert error.retry_after <= 600
 
