@@ -1449,7 +1449,7 @@ def test_a_rejected_account_is_asked_about_at_every_run(
         status, out, err = run(capsys, *argv)
         assert status == 1
         assert err.startswith("twcreds: 1 billed call to X (GET /2/users/me); 2 verified")
-        assert [r.screen_name for r in world.fake.requests] == ["bob"]
+        assert [r.reason for r in world.fake.requests] == ["revoked token"]
         assert out.splitlines()[1].split()[1:3] == ["@bob", "rejected"]
 
 
