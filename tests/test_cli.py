@@ -1117,6 +1117,12 @@ def test_emulator_takes_every_option_of_python_m_twcreds_testing() -> None:
         "3",
         "--latency",
         "0.01",
+        "--credits",
+        "5",
+        "--daily-limit",
+        "5",
+        "--media-processing",
+        "0.5",
     ]
     declared = {o for a in emulator_parser()._actions for o in a.option_strings} - {"-h", "--help"}
     assert declared == {o for o in options if o.startswith("--")}
@@ -1135,8 +1141,9 @@ def test_emulator_takes_every_option_of_python_m_twcreds_testing() -> None:
         with pytest.raises(TwitterAPIError, match="403"):  # --read-only
             post_tweet(client, "hello")
         verify_account(account, api_base=base)  # the 3rd request of --rate-limit 3
-        with pytest.raises(RateLimitError):
+        with pytest.raises(RateLimitError) as caught:
             verify_account(account, api_base=base)
+        assert caught.value.window == "15min"  # the day's 5 (--daily-limit) are not used up
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
