@@ -1018,7 +1018,10 @@ def test_media_uploads_follow_x_rules(fake: FakeTwitter) -> None:
     url = f"{base}/{started['id']}"
 
     def append(who: Account, index: str, data: bytes) -> requests.Response:
-        files = {"media": ("m", data), "segment_index": (None, index)}
+        files: dict[str, tuple[str | None, bytes]] = {
+            "media": ("m", data),
+            "segment_index": (None, index.encode()),
+        }
         return requests.post(f"{url}/append", files=files, auth=_signed(who), timeout=10)
 
     assert append(bob, "0", bytes(10)).status_code == 400  # someone else's upload
