@@ -14,6 +14,7 @@ SCRIPTS = (
     "bench_core.py",
     "bench_pin.py",
     "bench_check.py",
+    "bench_refresh.py",
     "bench_check_cache.py",
     "bench_media.py",
 )

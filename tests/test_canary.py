@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from tests.conftest import CANARY, write_private
 from twcreds import (
@@ -84,13 +84,13 @@ class Sweep:
         self.errors = 0
         self.calls = 0
 
-    def plant(self, *models: App | Account | PendingAuthorization) -> None:
-        """Treat the secret values of ``models`` as canaries too."""
+    def plant(self, *models: BaseModel) -> None:
+        """Treat the secret values of ``models`` (and of the models inside) as canaries too."""
         for model in models:
             for value in vars(model).values():
                 if isinstance(value, SecretStr):
                     self.secrets.add(value.get_secret_value())
-                elif isinstance(value, App):
+                elif isinstance(value, BaseModel):
                     self.plant(value)
 
     def ok(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -610,4 +610,144 @@ def test_media_and_todays_refusals_never_show_a_secret(sweep: Sweep, tmp_path: P
         with make_client(bearer, api_base=url) as client:
             sweep.fails(CredentialsError, upload_media, client, png)
         sweep.show("fake.media", fake.media)
+
+
+# --- OAuth 2.0 ------------------------------------------------------------------------------
+
+
+def test_oauth2_never_shows_a_secret(
+    sweep: Sweep,
+    fake_twitter: FakeTwitter,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from twcreds import (
+        OAuth2Account,
+        OAuth2App,
+        PendingOAuth2Authorization,
+        authorize_oauth2,
+        complete_oauth2_authorization,
+        refresh_account,
+        start_oauth2_authorization,
+    )
+    from twcreds.cli import main
+
+    fake = fake_twitter
+    sweep.fakes.append(fake)
+    url = fake.url
+    app = fake.create_oauth2_app()
+    public = fake.create_oauth2_app(confidential=False)
+    sweep.plant(app, public)
+
+    # The PKCE flow: success, then every refusal.
+    pending = sweep.ok(start_oauth2_authorization, app, api_base=url)
+    sweep.plant(pending)
+    redirect = fake.approve_oauth2(pending.auth_url, "sweep2")
+    sweep.secrets.add(parse_qs(urlsplit(redirect).query)["code"][0])
+    sweep.ok(PendingOAuth2Authorization.model_validate_json, pending.model_dump_json())
+    account = sweep.ok(complete_oauth2_authorization, pending, redirect)
+    sweep.plant(account)
+    sweep.fails(AuthorizationError, complete_oauth2_authorization, pending, redirect)  # used
+    sweep.fails(AuthorizationError, complete_oauth2_authorization, pending, redirect + "x")
+    pending = sweep.ok(start_oauth2_authorization, public, api_base=url)
+    sweep.plant(pending)
+    sweep.fails(
+        AuthorizationError,
+        complete_oauth2_authorization,
+        pending,
+        fake.deny_oauth2(pending.auth_url),
+    )
+    wrong = OAuth2App(client_id=app.client_id, client_secret=CANARY)
+    pending = sweep.ok(start_oauth2_authorization, wrong, api_base=url)
+    sweep.fails(
+        AuthorizationError,
+        complete_oauth2_authorization,
+        pending,
+        fake.approve_oauth2(pending.auth_url, "sweep2"),
+    )
+    echoed: list[str] = []
+
+    def paste(_: str) -> str:
+        return fake.approve_oauth2(
+            next(line.strip() for line in echoed if "authorize?" in line), "sweep3"
+        )
+
+    whole = sweep.ok(
+        authorize_oauth2, app, headless=True, prompt=paste, echo=echoed.append, api_base=url
+    )
+    sweep.plant(whole)
+    sweep.shown.extend(("authorize_oauth2 echo", line) for line in echoed)
+
+    # Clients, refreshes, and refused refreshes.
+    with sweep.ok(make_client, account, api_base=url) as client:
+        sweep.ok(verify_account, client)
+        sweep.ok(post_tweet, client, "hello from the OAuth 2.0 sweep")
+    expired = fake.issue_oauth2_token(app, "sweepdue", expires_in=0)
+    sweep.plant(expired)
+    store = tmp_path / "accounts.json"
+    save_accounts(store, [expired])
+    copy = tmp_path / "copy.json"
+    save_accounts(copy, [expired])
+    client = sweep.ok(load_client, store, api_base=url)
+    sweep.ok(post_tweet, client, "after a refresh")
+    sweep.plant(*load_accounts(store))
+    sweep.fails(CredentialsRejectedError, refresh_account, copy, "sweepdue", api_base=url)
+    fake.fail_next("html", path="/2/oauth2/token", status=503)
+    sweep.fails(TwitterAPIError, refresh_account, store, "sweepdue", api_base=url)
+    fake.fail_next("close", path="/2/oauth2/token")
+    sweep.fails(TwitterConnectionError, refresh_account, store, "sweepdue", api_base=url)
+    renewed = sweep.ok(refresh_account, store, "sweepdue", api_base=url)
+    sweep.plant(renewed)
+    sweep.ok(verify_account, renewed, api_base=url)
+    # An account from the environment: its refresh warns (the sweep keeps the warning).
+    from_env = fake.issue_oauth2_token(app, "sweepenv", expires_in=0)
+    sweep.plant(from_env)
+    values = from_env.model_dump(mode="json")
+    for key, var in (
+        ("client_id", "CLIENT_ID"),
+        ("client_secret", "CLIENT_SECRET"),
+        ("access_token", "OAUTH2_ACCESS_TOKEN"),
+        ("refresh_token", "OAUTH2_REFRESH_TOKEN"),
+        ("expires_at", "OAUTH2_EXPIRES_AT"),
+    ):
+        monkeypatch.setenv(f"TWITTER_{var}", values[key])
+    sweep.ok(post_tweet, sweep.ok(load_client, api_base=url), "from the environment")
+    assert any("now spent" in str(w.message) for w in sweep.warnings)
+    monkeypatch.setenv("TWITTER_OAUTH2_EXPIRES_AT", "soon")
+    sweep.fails(CredentialsError, load_client)
+    for name in (
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "OAUTH2_ACCESS_TOKEN",
+        "OAUTH2_REFRESH_TOKEN",
+        "OAUTH2_EXPIRES_AT",
+    ):
+        monkeypatch.delenv(f"TWITTER_{name}")
+    sweep.plant(*load_accounts(store))
+
+    # The command line: nothing but `token`'s stdout may show a token.
+    capsys.readouterr()
+    for argv in (
+        ["list", str(store)],
+        ["list", str(store), "--json"],
+        ["check", str(store), "--api-base", url],
+        ["check", str(copy), "--api-base", url],
+        ["token", "sweepdue", "--file", str(copy), "--api-base", url],
+        ["authorize", "--oauth2", str(copy), "--headless", "--api-base", "http://127.0.0.1:9"],
+    ):
+        main(argv)
+        out, err = capsys.readouterr()
+        sweep.shown.append((f"twcreds {argv[0]} stdout", out))
+        sweep.shown.append((f"twcreds {argv[0]} stderr", err))
+    main(["token", "sweepdue", "--file", str(store), "--min-valid", "99999", "--api-base", url])
+    out, err = capsys.readouterr()
+    sweep.shown.append(("twcreds token stderr", err))
+    [latest] = load_accounts(store)
+    assert isinstance(latest, OAuth2Account)
+    assert out == latest.access_token.get_secret_value() + "\n"  # its one job
+    logged = {record.name.split(".")[0] for record in sweep.caplog.records}
+    assert {"urllib3", "twcreds"} <= logged
     sweep.check()

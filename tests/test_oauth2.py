@@ -727,3 +727,37 @@ def test_cli_list_and_check_show_the_kind_expiry_and_scopes(
         full, narrow, *[a for a in load_accounts(path) if isinstance(a, OAuth2Account)]
     ):
         assert secret not in out + err
+
+
+def test_an_oauth2_client_survives_pickle_and_deepcopy(fake_twitter: FakeTwitter) -> None:
+    import copy
+    import pickle
+
+    app = fake_twitter.create_oauth2_app()
+    for clone in (pickle.loads, copy.deepcopy):
+        account = fake_twitter.issue_oauth2_token(app, "copied", expires_in=0)
+        kept: list[OAuth2Account] = []
+        client = make_client(account, api_base=fake_twitter.url, on_refresh=kept.append)
+        twin = clone(pickle.dumps(client)) if clone is pickle.loads else clone(client)
+        post_tweet(twin, f"from a {clone.__name__} copy")
+    assert [t.text for t in fake_twitter.tweets] == [
+        "from a loads copy",
+        "from a deepcopy copy",
+    ]
+    assert fake_twitter.oauth2_refreshes == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--oauth2", "--pin", "123"], "--pin: not used with --oauth2"),
+        (["--oauth2", "--url-only", "--state", "s.json"], "--url-only, --state: not used"),
+        (["--headless"], "--headless: only with --oauth2"),
+        (["--scopes", "tweet.read", "--redirect-uri", "x"], "--scopes, --redirect-uri: only"),
+    ],
+)
+def test_cli_authorize_refuses_flags_of_the_other_flow(
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    assert main(["authorize", *argv]) == 2
+    assert words in capsys.readouterr().err

@@ -20,11 +20,13 @@ requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -58,6 +60,7 @@ __all__ = [
     "last_answer",
     "post_form",
     "resolve_api_base",
+    "shared_connections",
 ]
 
 T = TypeVar("T")
@@ -181,6 +184,45 @@ class Answer:
             return None
 
 
+# --- connections shared by the clients of one thread ------------------------------------
+
+
+class _SharedConnections:
+    """One thread's connection pool, lent to every client that thread builds meanwhile.
+
+    Attributes:
+        adapter: the pool (requests' adapter), mounted for http:// and https://.
+        settings: per origin, what requests takes from the environment for a request
+            (proxies, ``REQUESTS_CA_BUNDLE``): read once, not on every request.
+    """
+
+    def __init__(self) -> None:
+        self.adapter = requests.adapters.HTTPAdapter()
+        self.settings: dict[str, Any] = {}
+
+
+_SHARED = threading.local()
+
+
+@contextlib.contextmanager
+def shared_connections() -> Iterator[None]:
+    """Let the clients this thread builds inside the block share one connection pool.
+
+    Each client still signs its own requests with its own credentials; what they share is
+    the kept-alive TCP (and TLS) connection to the API and what requests reads from the
+    environment for it (proxies, CA bundle), so a loop over many accounts pays for a
+    connection once, not once per account. Closing such a client leaves the pool open;
+    it is closed when the block ends.
+    """
+    previous = getattr(_SHARED, "pool", None)
+    pool = _SHARED.pool = _SharedConnections()
+    try:
+        yield
+    finally:
+        _SHARED.pool = previous
+        pool.adapter.close()
+
+
 class _TimeoutSession(requests.Session):
     """A session whose every request has a timeout unless the call sets its own.
 
@@ -198,10 +240,37 @@ class _TimeoutSession(requests.Session):
     # this a client sent to a process pool comes back without its timeout.
     __attrs__ = (*requests.Session.__attrs__, "default_timeout")
     last_status: int | None = None
+    shared: _SharedConnections | None = None
 
     def __init__(self, timeout: float | None) -> None:
         super().__init__()
         self.default_timeout = timeout
+        shared = getattr(_SHARED, "pool", None)
+        if shared is not None:
+            self.mount("https://", shared.adapter)
+            self.mount("http://", shared.adapter)
+            self.shared = shared
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        """As requests does, but read once per origin while connections are shared.
+
+        Only where nothing but the environment and the URL's origin decides the outcome:
+        no proxies, stream, verify or cert given, in the call or on the session.
+        """
+        shared = self.shared
+        given = proxies or self.proxies or (stream, verify, cert) != (None, None, None)
+        session = (self.stream, self.verify, self.cert) != (False, True, None)
+        if shared is None or given or session or not isinstance(url, str) or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        origin = "/".join(url.split("/", 3)[:3])  # scheme://host:port: all that proxies use
+        settings: Any = shared.settings.get(origin)
+        if settings is None:
+            settings = shared.settings[origin] = super().merge_environment_settings(
+                url, {}, None, None, None
+            )
+        return {**settings, "proxies": dict(settings["proxies"])}
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.default_timeout)
@@ -320,8 +389,12 @@ class Client(Twython):  # type: ignore[misc]  # twython is untyped
         return last_answer(self)
 
     def close(self) -> None:
-        """Close the connections this client holds; it can still make calls afterwards."""
-        self.client.close()
+        """Close the connections this client holds; it can still make calls afterwards.
+
+        A client built inside `shared_connections` leaves the shared pool open.
+        """
+        if self.client.shared is None:
+            self.client.close()
 
     def __enter__(self) -> Self:
         return self

@@ -367,15 +367,7 @@ def authorize(
     pending = start_authorization(
         app, api_base=api_base, force_login=force_login, screen_name=screen_name, timeout=timeout
     )
-    echo("Open this URL, sign in as the account to authorize, and click 'Authorize app':")
-    echo(f"  {pending.auth_url}")
-    if open_browser or (open_browser is None and browser_usable()):
-        import webbrowser
-
-        try:
-            webbrowser.open(pending.auth_url)
-        except webbrowser.Error:
-            echo("(could not open a browser; open the URL yourself)")
+    show_url(pending.auth_url, echo, open_browser=open_browser)
     for attempt in range(1, attempts + 1):
         answer = prompt("PIN: ")
         try:
@@ -560,7 +552,7 @@ def complete_oauth2_authorization(
     now = datetime.now(timezone.utc)
     answer = request_token(pending.app, form, api_base=base, timeout=seconds, what=OAUTH2_STEP)
     if answer.status != 200:
-        error, detail = token_error(answer, OAUTH2_STEP)
+        error, detail = token_error(answer)
         said = f"X answered {answer.status}" + (f" ({error})" if error else "")
         if detail:
             said += f": {detail}"
@@ -639,26 +631,25 @@ def authorize_oauth2(
         app, scopes=scopes, redirect_uri=redirect_uri, api_base=api_base
     )
     if headless:
-        _show(pending, echo, open_browser=bool(open_browser))
+        show_url(pending.auth_url, echo, open_browser=bool(open_browser))
         echo("After approving, paste the whole address the browser was sent to.")
         return complete_oauth2_authorization(pending, prompt("Redirected URL: "), timeout=timeout)
     with _RedirectListener(pending.redirect_uri) as listener:
-        _show(pending, echo, open_browser=open_browser)
+        show_url(pending.auth_url, echo, open_browser=open_browser)
         echo(f"Waiting for X to send the browser back to {pending.redirect_uri} ...")
         redirect = listener.wait(wait)
     return complete_oauth2_authorization(pending, redirect, timeout=timeout)
 
 
-def _show(
-    pending: PendingOAuth2Authorization, echo: Callable[[str], Any], *, open_browser: bool | None
-) -> None:
+def show_url(url: str, echo: Callable[[str], Any], *, open_browser: bool | None) -> None:
+    """Show the authorize URL, and open it where a browser is usable (or ``open_browser``)."""
     echo("Open this URL, sign in as the account to authorize, and click 'Authorize app':")
-    echo(f"  {pending.auth_url}")
+    echo(f"  {url}")
     if open_browser or (open_browser is None and browser_usable()):
         import webbrowser
 
         try:
-            webbrowser.open(pending.auth_url)
+            webbrowser.open(url)
         except webbrowser.Error:
             echo("(could not open a browser; open the URL yourself)")
 

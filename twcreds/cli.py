@@ -551,9 +551,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
         "--scopes": args.scopes is not None,
         "--redirect-uri": args.redirect_uri is not None,
     }
-    extra = [flag for flag, is_given in oauth2_only.items() if is_given]
-    if extra:
-        args.parser.error(f"{', '.join(extra)}: only with --oauth2")
+    _refuse_flags(args, oauth2_only, "only with --oauth2")
     if args.url_only and args.pin is not None:
         args.parser.error("--url-only is step 1 and --pin is step 2: give one of them")
     if (args.url_only or args.pin is not None) and not args.state:
@@ -571,11 +569,7 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
             "--force-login": args.force_login,
             "--screen-name": args.screen_name is not None,
         }
-        extra = [flag for flag, is_given in given.items() if is_given]
-        if extra:
-            args.parser.error(
-                f"{', '.join(extra)}: not used with --pin; the state file holds the app"
-            )
+        _refuse_flags(args, given, "not used with --pin; the state file holds the app")
         return _complete_from_state(args)
     _check_format_needs_source(args, args.app_source)
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
@@ -599,6 +593,13 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_flags(args: argparse.Namespace, given: dict[str, bool], why: str) -> None:
+    """A usage error naming every flag of ``given`` that was given, and why it does not fit."""
+    extra = [flag for flag, is_given in given.items() if is_given]
+    if extra:
+        args.parser.error(f"{', '.join(extra)}: {why}")
+
+
 def _authorize_oauth2(args: argparse.Namespace) -> int:
     given = {
         "--url-only": args.url_only,
@@ -607,12 +608,9 @@ def _authorize_oauth2(args: argparse.Namespace) -> int:
         "--force-login": args.force_login,
         "--screen-name": args.screen_name is not None,
     }
-    extra = [flag for flag, is_given in given.items() if is_given]
-    if extra:
-        args.parser.error(
-            f"{', '.join(extra)}: not used with --oauth2 (use --headless on a host without"
-            " a browser)"
-        )
+    _refuse_flags(
+        args, given, "not used with --oauth2 (use --headless on a host without a browser)"
+    )
     from twcreds._twython import resolve_api_base
     from twcreds.authorization import authorize_oauth2
     from twcreds.models import POSTING_SCOPES
@@ -1004,14 +1002,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     from twcreds import models
     from twcreds._twython import resolve_api_base
+    from twcreds.sources import locate_accounts
     from twcreds.verified import VerificationCache
 
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
-    parsed, accounts = _read(args)
+    _check_format_needs_source(args, args.source)
+    # Not _read: check needs no record's place, so a large file takes the fast path.
+    accounts, store = locate_accounts(args.source, format=args.format, prefix=args.prefix)
     total = len(accounts)
     cache = VerificationCache(api_base=base)
     if args.offline:
-        return _check_offline(args, parsed, accounts, cache)
+        return _check_offline(args, store, accounts, cache)
     todo, cached = _check_plan(accounts, cache, args.max_age)
     _announce_billed_calls(len(todo), len(cached), args.max_age)
     ellipsis = _ellipsis(sys.stdout)
@@ -1029,7 +1030,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     }
     shown = 0
     _progress(progress, f"\rchecked {len(results)}/{total}")
-    store = parsed.path
     asked = models.AccountList.model_construct([accounts[index] for index in todo])
     checks = _check_all(asked, base, args.timeout, args.workers, store) if todo else iter(())
     try:
@@ -1140,7 +1140,7 @@ def _save_cache(cache: VerificationCache) -> None:
 
 
 def _check_offline(
-    args: argparse.Namespace, parsed: Parsed, accounts: AccountList, cache: VerificationCache
+    args: argparse.Namespace, path: Path | None, accounts: AccountList, cache: VerificationCache
 ) -> int:
     """``--offline``: what can be checked without a call, one line per account."""
     from twcreds.models import OAuth2Account
@@ -1151,7 +1151,7 @@ def _check_offline(
         " (checked offline; no call made)."
     )
     failures = 0
-    source = Path(args.source).expanduser() if args.source else parsed.path
+    source = Path(args.source).expanduser() if args.source else path
     if (
         os.name == "posix"
         and source is not None
@@ -1265,6 +1265,8 @@ def _check_all(
     import queue
     import threading
 
+    from twcreds._twython import shared_connections
+
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     done: queue.SimpleQueue[tuple[int, tuple[str, str]]] = queue.SimpleQueue()
     for index in range(len(accounts)):
@@ -1272,12 +1274,15 @@ def _check_all(
     stop = threading.Event()
 
     def work() -> None:
-        while not stop.is_set():
-            try:
-                index = todo.get_nowait()
-            except queue.Empty:
-                return
-            done.put((index, _check_one(accounts[index], api_base, timeout, store)))
+        # One kept-alive connection per worker, not one per account; each account still
+        # signs its own requests.
+        with shared_connections():
+            while not stop.is_set():
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                done.put((index, _check_one(accounts[index], api_base, timeout, store)))
 
     for _ in range(min(workers, len(accounts))):
         threading.Thread(target=work, name="twcreds-check", daemon=True).start()

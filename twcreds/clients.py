@@ -21,8 +21,7 @@ from twcreds.sources import (
     Format,
     StrPath,
     locate_account,
-    parse_source,
-    validate_records,
+    locate_accounts,
 )
 
 if TYPE_CHECKING:
@@ -173,8 +172,8 @@ def load_clients(
 
     base = resolve_api_base(api_base)
     seconds = check_timeout(timeout)
-    parsed = parse_source(source, format=format, prefix=prefix)
-    return _clients(validate_records(parsed), base, seconds, parsed.path)
+    accounts, path = locate_accounts(source, format=format, prefix=prefix)
+    return _clients(accounts, base, seconds, path)
 
 
 def _clients(

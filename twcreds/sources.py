@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from twcreds._fastload import load_json_list
 from twcreds.errors import (
     CredentialsError,
     CredentialsNotFoundError,
@@ -72,6 +73,7 @@ __all__ = [
     "load_bearer_tokens",
     "load_oauth2_app",
     "locate_account",
+    "locate_accounts",
     "parse_source",
     "read_bytes",
     "read_source",
@@ -137,8 +139,7 @@ def read_bytes(path: Path) -> bytes:
             raise CredentialsError(msg)
         if os.name == "posix" and info.st_mode & 0o077:
             _warn_insecure(path)
-        with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(MAX_FILE_SIZE + 1)
+        data = _read_to_end(fd, info.st_size)
     except OSError as exc:
         msg = f"{path}: cannot read it ({exc.strerror or type(exc).__name__})"
         raise CredentialsError(msg) from None
@@ -148,6 +149,27 @@ def read_bytes(path: Path) -> bytes:
         msg = f"{path}: larger than the {MAX_FILE_SIZE:,}-byte limit for a credentials file"
         raise CredentialsError(msg)
     return data
+
+
+def _read_to_end(fd: int, size: int) -> bytes:
+    """The file's bytes, at most one past `MAX_FILE_SIZE`, in a buffer of its own size.
+
+    ``size + 1`` bytes are asked for first: a file that has grown since it was measured
+    fills them, and only then is more read, in steps that double, until the end or one
+    byte past the limit. (Asking for the limit at once would reserve 16 MiB per read.)
+    """
+    chunks: list[bytes] = []
+    total = 0
+    want = size + 1
+    while total <= MAX_FILE_SIZE:
+        want = min(want, MAX_FILE_SIZE + 1 - total)
+        chunk = os.read(fd, want)
+        chunks.append(chunk)
+        total += len(chunk)
+        if len(chunk) < want:  # a regular file reads short only at its end
+            break
+        want = max(total, 64 * 1024)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _warn_insecure(path: Path) -> None:
@@ -358,12 +380,22 @@ def read_source(
         CredentialsNotFoundError: the file does not exist.
         CredentialsError: it cannot be read or parsed.
     """
+    path, text = _read_text(source, format)
+    return _parse_text(path, text, format, prefix)
+
+
+def _read_text(source: StrPath, format: Format | None) -> tuple[Path, str]:
     _check_format(format)
     path = Path(os.fspath(source)).expanduser()
     label = str(path)
     text = decode(read_bytes(path), label)
     if not text.strip(_STRIP):
         raise CredentialsError(f"{label}: is empty; no accounts in it")
+    return path, text
+
+
+def _parse_text(path: Path, text: str, format: Format | None, prefix: str) -> Parsed:
+    label = str(path)
     fmt = format or guess_format(path, text)
     if fmt == "json":
         return replace(read_json(text, label), path=path)
@@ -459,7 +491,28 @@ def load_accounts(
         CredentialsNotFoundError: nothing at the source or along the chain.
         CredentialsError: the credentials are malformed, empty or duplicated.
     """
-    return validate_records(parse_source(source, format=format, prefix=prefix))
+    return _load(source, format, prefix)[1]
+
+
+def _load(
+    source: StrPath | None, format: Format | None, prefix: str
+) -> tuple[str, AccountList, Path | None]:
+    """`parse_source` then `validate_records`: the label, the accounts, the JSON file's path.
+
+    A file's text goes first to the fast path (`twcreds._fastload`), which takes only a
+    JSON list of clean, plain OAuth 1.0a accounts; whatever it does not take, valid or not,
+    goes the precise way, which owns every message.
+    """
+    if source is not None:
+        path, text = _read_text(source, format)
+        if (format or guess_format(path, text)) == "json":
+            accounts = load_json_list(text)
+            if accounts is not None:
+                return str(path), accounts, path
+        parsed = _parse_text(path, text, format, prefix)
+    else:
+        parsed = parse_source(source, format=format, prefix=prefix)
+    return parsed.label, validate_records(parsed), parsed.path
 
 
 def select_account(
@@ -566,6 +619,17 @@ def load_account(
     return locate_account(source, account=account, format=format, prefix=prefix)[0]
 
 
+def locate_accounts(
+    source: StrPath | None = None, *, format: Format | None = None, prefix: str = "TWITTER_"
+) -> tuple[AccountList, Path | None]:
+    """`load_accounts`, and the JSON file they came from (None for other formats).
+
+    That file is where a refreshed OAuth 2.0 token is written back.
+    """
+    _, accounts, path = _load(source, format, prefix)
+    return accounts, path
+
+
 def locate_account(
     source: StrPath | None = None,
     *,
@@ -577,8 +641,8 @@ def locate_account(
 
     That file is where a refreshed OAuth 2.0 token is written back.
     """
-    parsed = parse_source(source, format=format, prefix=prefix)
-    return select_account(validate_records(parsed), account, parsed.label), parsed.path
+    label, accounts, path = _load(source, format, prefix)
+    return select_account(accounts, account, label), path
 
 
 def load_app(source: StrPath, *, format: Format | None = None, prefix: str = "TWITTER_") -> App:

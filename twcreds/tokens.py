@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from twcreds.errors import CredentialsError, CredentialsRejectedError, TwitterAPIError, printable
 from twcreds.models import OAuth2Account, OAuth2App
 from twcreds.sources import _caller_stacklevel
+from twcreds.store import refresh_stored
 
 if TYPE_CHECKING:
     from twcreds._twython import Answer
@@ -51,12 +52,11 @@ def token_url(api_base: str) -> str:
     return f"{api_base}/2/oauth2/token"
 
 
-def reauthorize_hint(account: OAuth2Account | None = None) -> str:
-    """The command that authorizes an account again, for messages."""
-    return (
-        "authorize it again: `twcreds authorize --oauth2 APP` (APP: a file or the"
-        " TWITTER_CLIENT_ID variables), then load the account from where it saved it"
-    )
+#: How to authorize an account again, for the hints of refused refreshes.
+HINT_REAUTHORIZE = (
+    "authorize it again: `twcreds authorize --oauth2 APP` (APP: a file or the"
+    " TWITTER_CLIENT_ID variables), then load the account from where it saved it"
+)
 
 
 def request_token(
@@ -67,8 +67,10 @@ def request_token(
     timeout: float,
     what: str,
 ) -> Answer:
-    """POST ``form`` to the token endpoint as ``app``: HTTP Basic for a confidential client,
-    ``client_id`` in the body for a public one.
+    """POST ``form`` to the token endpoint as ``app``.
+
+    A confidential client authenticates with HTTP Basic; a public one sends its
+    ``client_id`` in the body, as X asks.
 
     Returns:
         X's answer, whatever its status.
@@ -87,7 +89,7 @@ def request_token(
     return post_form(token_url(api_base), data, basic=basic, timeout=timeout, what=what)
 
 
-def token_error(answer: Answer, what: str) -> tuple[str, str]:
+def token_error(answer: Answer) -> tuple[str, str]:
     """X's OAuth error code and description from a failed token answer, safe to show."""
     data = answer.json()
     if not isinstance(data, dict):
@@ -145,7 +147,7 @@ def account_from_answer(
 
 
 def _refresh_failure(answer: Answer, account: OAuth2Account, what: str) -> TwitterAPIError:
-    code, detail = token_error(answer, what)
+    code, detail = token_error(answer)
     said = f"X answered {answer.status}" + (f" ({code})" if code else "")
     if detail:
         said += f": {detail}"
@@ -154,7 +156,7 @@ def _refresh_failure(answer: Answer, account: OAuth2Account, what: str) -> Twitt
             f"{what}: {said}; the refresh token was refused: it was revoked, or already"
             " spent by another program holding a copy of it"
         )
-        return CredentialsRejectedError(msg, status=400, hint=reauthorize_hint(account))
+        return CredentialsRejectedError(msg, status=400, hint=HINT_REAUTHORIZE)
     if answer.status == 401 or code == "invalid_client":
         msg = f"{what}: {said}; X refused the app's client id or secret"
         hint = "copy the OAuth 2.0 Client ID and Secret again from the developer console"
@@ -178,7 +180,7 @@ def exchange_refresh(account: OAuth2Account, *, api_base: str, timeout: float) -
             f"{what}: the access token has expired and there is no refresh token (the"
             " account was authorized without the offline.access scope)"
         )
-        raise CredentialsRejectedError(msg, status=None, hint=reauthorize_hint(account))
+        raise CredentialsRejectedError(msg, status=None, hint=HINT_REAUTHORIZE)
     form = {
         "grant_type": "refresh_token",
         "refresh_token": account.refresh_token.get_secret_value(),
@@ -267,8 +269,6 @@ class Refresher:
                 return exchange_refresh(stored, api_base=self.api_base, timeout=self.timeout)
 
             if self.store is not None:
-                from twcreds.store import refresh_stored
-
                 renewed = refresh_stored(self.store, before, exchange, needed=needed)
             elif needed(before):
                 renewed = exchange(before)
