@@ -15,14 +15,31 @@ stdin/stdout so the test decides when things happen:
 ``fsize PATH LIMIT COUNT``
     Under RLIMIT_FSIZE=LIMIT bytes, saves COUNT accounts; prints the error message as JSON
     and exits 3 if saving failed, exits 0 if it did not.
+``add-as UID PATH FIRST COUNT``
+    As ``add``, as the user UID: the worker starts as root (the interpreter may live where
+    UID cannot read) and gives up root before it reads its first line.
+``nolock PATH ERRNO``
+    Makes the kernel fail every ``flock`` of this process with ERRNO (a seccomp filter, as
+    an NFS mount without a lock daemon fails it), then saves an account and adds another;
+    prints each error message as a JSON line and exits 3 if both failed. Exits 4 where such
+    a filter cannot be installed.
+``hold PATH``
+    Takes the store's lock on PATH (``flock`` on its lock file, as a writer does), prints
+    ``locked`` and holds it until stdin closes.
 """
 
 from __future__ import annotations
 
+import codecs
+import ctypes
+import fcntl
 import json
 import os
+import platform
 import signal
+import struct
 import sys
+from pathlib import Path
 
 from twcreds.errors import CredentialsError
 from twcreds.models import Account
@@ -127,6 +144,86 @@ def _fsize(path: str, limit: int, count: int) -> int:
     return 0
 
 
+#: flock's system call number and the audit architecture, where the filter knows them.
+_FLOCK_SYSCALL = {"x86_64": (73, 0xC000003E), "aarch64": (32, 0xC00000B7)}
+
+
+def _fail_flock(error: int) -> bool:
+    """Install a seccomp filter that fails every flock(2) of this process with ``error``.
+
+    A real kernel-level failure, where no file system without locking is at hand: the
+    store's own code runs unchanged. False if this machine or kernel cannot do it.
+    """
+    known = _FLOCK_SYSCALL.get(platform.machine())
+    if known is None or not sys.platform.startswith("linux"):
+        return False
+    number, arch = known
+
+    def op(code: int, jump_true: int, jump_false: int, value: int) -> bytes:
+        return struct.pack("HBBI", code, jump_true, jump_false, value)
+
+    load, equal, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET
+    allow, fail = 0x7FFF0000, 0x00050000 | error  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO
+    program = b"".join(
+        [
+            op(load, 0, 0, 4),  # seccomp_data.arch
+            op(equal, 1, 0, arch),
+            op(ret, 0, 0, allow),
+            op(load, 0, 0, 0),  # seccomp_data.nr
+            op(equal, 0, 1, number),
+            op(ret, 0, 0, fail),
+            op(ret, 0, 0, allow),
+        ]
+    )
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buffer = ctypes.create_string_buffer(program)
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+        return False
+    return bool(libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(fprog), 0, 0) == 0)
+
+
+def _nolock(path: str, error: int) -> int:
+    if not _fail_flock(error):
+        return 4
+    probe = os.open(os.devnull, os.O_RDONLY)
+    try:
+        fcntl.flock(probe, fcntl.LOCK_EX)
+    except OSError as exc:
+        if exc.errno != error:
+            return 4
+    else:
+        return 4
+    finally:
+        os.close(probe)
+    failed = 0
+    for change in (
+        lambda: save_accounts(path, make_accounts(1, "new")),
+        lambda: add_account(path, make_account(5, "new")),
+    ):
+        try:
+            change()
+        except CredentialsError as exc:
+            _say(json.dumps(str(exc)))
+            failed += 1
+    return 3 if failed == 2 else 0
+
+
+def _hold(path: str) -> int:
+    target = Path(path)
+    fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _say("locked")
+    sys.stdin.read()
+    os.close(fd)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Run one MODE; see the module docstring."""
     mode, path, *rest = argv
@@ -136,6 +233,18 @@ def main(argv: list[str]) -> int:
         return _add(path, int(rest[0]), int(rest[1]), rest[2:])
     if mode == "fsize":
         return _fsize(path, int(rest[0]), int(rest[1]))
+    if mode == "add-as":
+        # Every module the writer needs is imported first: then root is given up for good.
+        codecs.lookup("utf-8-sig")  # loads the codec the store's reader uses
+        uid = int(path)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        return _add(rest[0], int(rest[1]), int(rest[2]), [])
+    if mode == "nolock":
+        return _nolock(path, int(rest[0]))
+    if mode == "hold":
+        return _hold(path)
     raise SystemExit(f"unknown mode {mode!r}")
 
 

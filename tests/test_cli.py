@@ -319,7 +319,8 @@ def test_examples_of_list_convert_check_add_remove_and_authorize_run(
             assert status == 0, f"twcreds {shlex.join(argv)}: {err}"
             ran += 1
     assert ran >= 14
-    assert load_accounts(default_store_path()).names == ["thirdbot", None]  # None: the 4 lines
+    # `remove '#1'` removed the account of the 4-line file, which has no name.
+    assert load_accounts(default_store_path()).names == ["thirdbot"]
     assert load_accounts("accounts.json").names == ["firstbot"]
 
 
@@ -1566,3 +1567,93 @@ def test_todays_refusals_through_check(capsys: pytest.CaptureFixture[str], tmp_p
         assert len(fake.requests) == 3  # nothing was cached as good
         assert out.splitlines()[1].split()[1:3] == ["@outside", "no-credits"]
         assert "add credits" in out.splitlines()[1]
+
+
+# --- the state file and the store's unnamed accounts --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "existing", ["accounts", "precious", "empty", "pending"], ids=lambda name: name
+)
+def test_authorize_url_only_never_replaces_a_file_that_is_not_a_pending_state(
+    capsys: pytest.CaptureFixture[str], world: World, existing: str
+) -> None:
+    app = app_file(Path("app.txt"), world.app)
+    state = Path("state.json")
+    if existing == "accounts":
+        state = world.path  # `--state accounts.json` would replace every stored account
+    elif existing == "precious":
+        write_private(state, "precious\n")
+    elif existing == "empty":
+        write_private(state, "")  # `state=$(mktemp)` makes an empty one: nothing to lose
+    else:
+        argv = ["authorize", str(app), "--url-only", "--state", str(state)]
+        assert run(capsys, *argv, "--api-base", world.fake.url)[0] == 0
+    before = state.read_bytes()
+    argv = ["authorize", str(app), "--url-only", "--state", str(state)]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    if existing in ("empty", "pending"):
+        assert status == 0, err
+        assert json.loads(state.read_text(encoding="utf-8"))["auth_url"] == out.strip()
+        return
+    assert (status, out) == (1, "")
+    assert err.startswith(f"twcreds: error: {state} exists and is not a pending authorization")
+    assert err.endswith("; choose another --state file (or delete this one if you are sure)\n")
+    assert state.read_bytes() == before
+    assert world.fake.requests == []  # refused before asking for a request token
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+def test_authorize_url_only_refuses_a_state_link_planted_in_a_sticky_folder(
+    capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.json"
+    write_private(victim, "")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "pending.json"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    app = app_file(Path("app.txt"), world.app)
+    argv = ["authorize", str(app), "--url-only", "--state", str(link)]
+    status, out, err = run(capsys, *argv, "--api-base", world.fake.url)
+    assert (status, out) == (1, "")
+    assert "is a symbolic link owned by another user (uid 65534)" in err
+    assert victim.read_bytes() == b""
+    assert world.fake.requests == []
+
+
+def test_remove_an_account_of_the_guides_4_line_file(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    alice = world.accounts[0]
+    lines = [
+        alice.consumer_key,
+        alice.consumer_secret.get_secret_value(),
+        alice.access_token,
+        alice.access_token_secret.get_secret_value(),
+    ]
+    Path("creds-twitter.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    Path("creds-twitter.txt").chmod(0o600)
+    save_accounts("bots.json", world.accounts[1:])
+    assert run(capsys, "add", "creds-twitter.txt", "--file", "bots.json")[0] == 0
+    status, out, _ = run(capsys, "list", "bots.json")
+    assert status == 0
+    assert re.search(r"^2  -  +-  ", out, re.MULTILINE)  # no screen name, no user id
+
+    status, _, err = run(capsys, "remove", "alice", "--file", "bots.json")
+    assert status == 1
+    assert f"(accounts: @bob, @carol, #2 (user {alice.user_id}));" in err
+    assert "or index as `twcreds list` shows it (#0 is the first)" in err
+    removed = f"Removed the account with access token {cli.mask(alice.access_token)} from"
+    status, out, err = run(capsys, "remove", "#2", "--file", "bots.json")
+    assert (status, err) == (0, "")
+    assert out == f"{removed} bots.json.\n"
+    assert load_accounts("bots.json").names == ["bob", "carol"]
+
+    assert run(capsys, "add", "creds-twitter.txt", "--file", "bots.json")[0] == 0
+    status, out, err = run(capsys, "remove", str(alice.user_id), "--file", "bots.json")
+    assert (status, err) == (0, "")
+    assert out == f"{removed} bots.json.\n"
+    assert_no_secret(out + err, world.secrets)

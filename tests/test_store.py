@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -49,16 +51,18 @@ def temp_files(folder: Path) -> list[str]:
     return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
 
 
-def worker(*args: str, stdin: int | None = subprocess.PIPE) -> subprocess.Popen[str]:
+def worker(
+    *args: str, stdin: int | None = subprocess.PIPE, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     # The worker imports the twcreds beside these tests, whatever the working directory.
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, str(WORKER), *args],
         stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environment,
     )
 
 
@@ -712,3 +716,396 @@ def test_an_unknown_name_lists_at_most_ten_accounts(store: Path) -> None:
     assert "@nbot10" not in message
     assert message.count("@nbot") == 10
     assert "and 5 more" in message
+
+
+# --- hostile and unusual file systems --------------------------------------------------
+
+OTHER_UID = 65534  # nobody
+
+
+@pytest.fixture
+def sticky(tmp_path: Path) -> Path:
+    """A world-writable folder with the sticky bit, as the system's temp folder is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
+
+def planted_link(link: Path, target: Path, uid: int = OTHER_UID) -> Path:
+    link.symlink_to(target)
+    os.lchown(link, uid, uid)
+    return link
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="giving a link to another user needs root")
+def test_a_link_planted_by_another_user_in_a_sticky_folder_is_refused(
+    tmp_path: Path, sticky: Path
+) -> None:
+    victim = tmp_path / "victim" / "accounts.json"
+    victim.parent.mkdir()
+    save_accounts(victim, make_accounts(2, "v"))
+    before = snapshot(victim.parent)
+    link = planted_link(sticky / "accounts.json", victim)
+    folder_link = planted_link(sticky / "config", victim.parent)
+    attempts: list[Callable[[], object]] = [
+        lambda: save_accounts(link, make_accounts(1, "a")),
+        lambda: add_account(link, make_account(1)),
+        lambda: remove_account(link, "vbot0"),
+        lambda: write_private_file(link, b"x"),
+        lambda: save_accounts(folder_link / "accounts.json", make_accounts(1, "a")),
+        lambda: add_account(sticky / "." / "config" / ".." / "config" / "accounts.json",
+                            make_account(1)),
+    ]  # fmt: skip
+    for attempt in attempts:
+        with pytest.raises(CredentialsError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert f"is a symbolic link owned by another user (uid {OTHER_UID})" in message
+        assert f"in the world-writable sticky folder {sticky}" in message
+        assert "fs.protected_symlinks" in message
+    assert snapshot(victim.parent) == before
+    assert sorted(os.listdir(sticky)) == ["accounts.json", "config"]
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="giving a link to another user needs root")
+def test_links_of_the_user_or_of_the_folders_owner_are_followed(
+    tmp_path: Path, sticky: Path
+) -> None:
+    real = tmp_path / "dotfiles" / "accounts.json"
+    real.parent.mkdir()
+    own = planted_link(sticky / "mine.json", real, uid=os.geteuid())
+    save_accounts(own, make_accounts(1, "a"))
+    assert load_accounts(real).names == ["abot0"]
+    # The kernel's rule too: a link owned by the sticky folder's owner is followed.
+    owned = tmp_path / "owned"
+    owned.mkdir(mode=0o1777)
+    owned.chmod(0o1777)
+    os.chown(owned, OTHER_UID, OTHER_UID)
+    add_account(planted_link(owned / "accounts.json", real), make_account(1))
+    assert load_accounts(real).names == ["abot0", "abot1"]
+    # Outside a sticky folder, any link is followed, as the kernel follows it.
+    plain = tmp_path / "plain"
+    plain.mkdir(mode=0o777)
+    remove_account(planted_link(plain / "accounts.json", real), "abot0")
+    assert load_accounts(real).names == ["abot1"]
+
+
+def test_a_flock_that_fails_is_an_error_that_says_what_to_do(store: Path) -> None:
+    """A file system without locking (NFS without lockd): ENOLCK, EOPNOTSUPP or EIO."""
+    save_accounts(store, make_accounts(2, "a"))
+    before = snapshot(store.parent)
+    for error, reason in [
+        (errno.ENOLCK, "No locks available"),
+        (errno.EOPNOTSUPP, "Operation not supported"),
+        (errno.EIO, "Input/output error"),
+    ]:
+        proc = worker("nolock", str(store), str(error), stdin=subprocess.DEVNULL)
+        out, err = proc.communicate(timeout=60)
+        if proc.returncode == 4:
+            pytest.skip("no seccomp filter on this machine to make flock fail")
+        assert proc.returncode == 3, out + err
+        for message in map(json.loads, out.splitlines()):
+            assert message.startswith(f"{store}: cannot save the accounts: ")
+            assert f"cannot lock {store.parent / '.accounts.json.lock'} ({reason})" in message
+            assert "keep the accounts file on a local disk" in message
+            assert message.endswith("The old file is unchanged")
+        assert snapshot(store.parent) == before
+        assert temp_files(store.parent) == []
+
+
+def stale_temp(folder: Path, name: str, uid: int | None = None) -> Path:
+    temp = write_private(folder / f".{name}.0123456789abcdef.tmp", CANARY)
+    if uid is not None:
+        os.chown(temp, uid, uid)
+    return temp
+
+
+def test_every_private_write_sweeps_its_own_stale_temporary_files(tmp_path: Path) -> None:
+    """convert -o, --state and rescue files go through write_private: a crash there too."""
+    target = tmp_path / "pending.json"
+    stale = stale_temp(tmp_path, "pending.json")
+    other = stale_temp(tmp_path, "other.json")
+    write_private_file(target, b"{}")
+    assert not stale.exists()
+    assert other.exists()
+    assert temp_files(tmp_path) == [other.name]
+
+
+def test_a_live_writers_temporary_file_is_not_swept(store: Path) -> None:
+    """A temporary file whose writer still holds it (its lock) is not stale."""
+    save_accounts(store, make_accounts(1, "a"))
+    live = stale_temp(store.parent, "accounts.json")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        add_account(store, make_account(1))
+        write_private_file(store, b"[]\n")
+        assert live.exists()
+    finally:
+        os.close(fd)
+    add_account(store, make_account(1))
+    assert not live.exists()
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="files of another user need root")
+def test_the_sweep_leaves_other_users_temporary_files_alone(sticky: Path) -> None:
+    store = sticky / "accounts.json"
+    theirs = stale_temp(sticky, "accounts.json", uid=OTHER_UID)
+    save_accounts(store, make_accounts(1, "a"))
+    add_account(store, make_account(1))
+    assert theirs.exists()
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A sticky, world-writable folder in the system's temp folder, reachable by any user."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="twcreds-shared-"))
+    folder.chmod(0o1777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="running a writer as another user needs root")
+def test_another_users_stale_temporary_file_does_not_stop_a_write(shared_tmp: Path) -> None:
+    store = shared_tmp / "accounts.json"
+    theirs = stale_temp(shared_tmp, "accounts.json", uid=os.geteuid())
+    proc = worker("add-as", str(OTHER_UID), str(store), "0", "2")
+    assert read_line(proc.stdout) == "ready", proc.communicate()[1]
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out.strip()) == (0, "done"), err
+    assert load_accounts(store).names == ["abot0", "abot1"]
+    assert os.stat(store).st_uid == OTHER_UID
+    assert theirs.read_text(encoding="utf-8") == CANARY
+
+
+def hold_lock(store: Path) -> subprocess.Popen[str]:
+    holder = worker("hold", str(store))
+    assert read_line(holder.stdout) == "locked", holder.communicate()[1]
+    return holder
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    holder.kill()
+    holder.communicate()
+
+
+def test_waiting_for_the_lock_ends_after_the_timeout(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped holder must not block every writer forever."""
+    save_accounts(store, make_accounts(1, "a"))
+    before = snapshot(store.parent)
+    holder = hold_lock(store)
+    os.kill(holder.pid, signal.SIGSTOP)  # a writer stopped with Ctrl-Z holds on
+    lock = store.parent / ".accounts.json.lock"
+    # Another process, waiting as long as $TWCREDS_LOCK_TIMEOUT says.
+    proc = worker("add", str(store), "5", "1", env={"TWCREDS_LOCK_TIMEOUT": "0.5"})
+    try:
+        assert read_line(proc.stdout) == "ready"
+        assert proc.stdin is not None
+        started = time.monotonic()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 1
+        assert time.monotonic() - started >= 0.5
+        assert f"CredentialsError: {store}: not changed: another process has held" in err
+        assert f"its lock {lock} for 0.5 seconds" in err
+
+        # In this process, with the keyword, which wins over the variable.
+        monkeypatch.setenv("TWCREDS_LOCK_TIMEOUT", "600")
+        for change in (
+            lambda: save_accounts(store, make_accounts(1, "b"), lock_timeout=0.2),
+            lambda: add_account(store, make_account(1), lock_timeout=0.2),
+            lambda: remove_account(store, "abot0", lock_timeout=0),
+        ):
+            started = time.monotonic()
+            with pytest.raises(CredentialsError, match="TWCREDS_LOCK_TIMEOUT") as caught:
+                change()
+            assert time.monotonic() - started < 5
+            assert str(lock) in str(caught.value)
+        assert snapshot(store.parent) == before
+    finally:
+        release(proc)
+        os.kill(holder.pid, signal.SIGCONT)
+        release(holder)
+    # Once the holder is gone, writers go on.
+    assert add_account(store, make_account(1), lock_timeout=0).names == ["abot0", "abot1"]
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "\u0661"])
+def test_a_bad_lock_timeout_variable_is_refused_before_anything_is_written(
+    store: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TWCREDS_LOCK_TIMEOUT", value)
+    with pytest.raises(CredentialsError, match=r"^TWCREDS_LOCK_TIMEOUT: .* seconds") as caught:
+        add_account(store, make_account(1))
+    assert "export TWCREDS_LOCK_TIMEOUT=30" in str(caught.value)
+    assert os.listdir(store.parent) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [(-1, ValueError), (float("nan"), ValueError), ("5", TypeError)]
+)
+def test_a_bad_lock_timeout_keyword_is_refused(
+    store: Path, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="lock_timeout"):
+        add_account(store, make_account(1), lock_timeout=value)  # type: ignore[arg-type]
+    assert os.listdir(store.parent) == []
+
+
+def test_the_lock_timeout_waits_for_a_holder_that_lets_go(store: Path) -> None:
+    save_accounts(store, make_accounts(1, "a"))
+    holder = hold_lock(store)
+    timer = threading.Timer(0.3, release, [holder])
+    timer.start()
+    try:
+        assert add_account(store, make_account(1), lock_timeout=30).names == ["abot0", "abot1"]
+    finally:
+        timer.join()
+
+
+# --- the rescue file's name ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("screen_name", "user_id", "label"),
+    [
+        ("/../../x", "1000001", "1000001"),
+        ("a/b", None, "account"),
+        ("..", None, "account"),
+        ("bot.json", "../../1", "account"),
+        ("sixteen_letters_", "1000001", "1000001"),
+        ("Good_Name_1", "1000001", "Good_Name_1"),
+    ],
+)
+def test_the_rescue_file_is_never_named_after_anything_but_a_screen_name(
+    tmp_path: Path, screen_name: str, user_id: str | None, label: str
+) -> None:
+    from twcreds.store import rescue_account
+
+    store = tmp_path / "deep" / "er" / "accounts.json"
+    store.parent.mkdir(parents=True)
+    # Folders a path built from the name would walk through.
+    (store.parent / "accounts.json.rescued-").mkdir()
+    (store.parent / "accounts.json.rescued-a").mkdir()
+    values = make_account(1).model_dump(mode="json")
+    values.update(screen_name=screen_name, user_id=user_id, access_token="t0ken")
+    account = Account.model_validate(values)
+    rescued = rescue_account(account, store)
+    assert rescued == store.parent / f"accounts.json.rescued-{label}.json"
+    assert load_accounts(rescued).names == [screen_name]
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == [str(rescued.relative_to(tmp_path))]
+
+
+# --- removing accounts that have no name -------------------------------------------------
+
+
+def guide_account(index: int) -> Account:
+    """An account from the guide's 4-line file: no screen name, no user id."""
+    return make_account(index, "g").model_copy(update={"screen_name": None, "user_id": None})
+
+
+@pytest.mark.parametrize("name", ["1", "#1", " #1 ", "1000001"])
+def test_remove_an_unnamed_account_by_index_or_its_tokens_user_id(store: Path, name: str) -> None:
+    accounts = [make_account(0), guide_account(1), guide_account(2)]
+    save_accounts(store, accounts)
+    assert remove_account(store, name) == accounts[1]
+    assert list(load_accounts(store)) == [accounts[0], accounts[2]]
+
+
+def test_remove_takes_a_name_or_user_id_before_an_index(store: Path) -> None:
+    digits = make_account(5).model_copy(update={"screen_name": "1"})
+    save_accounts(store, [guide_account(0), guide_account(1), digits])
+    assert remove_account(store, "1") == digits
+    assert remove_account(store, "#1") == guide_account(1)
+    assert list(load_accounts(store)) == [guide_account(0)]
+
+
+def test_one_user_under_two_apps_is_removed_by_index(store: Path) -> None:
+    first = guide_account(1)
+    second = first.model_copy(
+        update={"consumer_key": "other-app", "access_token": "1000001-other-token"}
+    )
+    save_accounts(store, [make_account(0), first, second])
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, "1000001")
+    assert str(caught.value) == (
+        f"{store}: user 1000001 has 2 accounts here (#1, #2), one per app or kind;"
+        f" remove one by its index, as `twcreds list {store}` shows it: `twcreds remove"
+        f" '#1' --file {store}` (or remove_account(path, '#1'))"
+    )
+    assert store.read_bytes() == before
+    assert remove_account(store, "#2") == second
+
+
+@pytest.mark.parametrize("name", ["#3", "3", "#-1", "#\u0661", "#" + "9" * 5000, "nobody"])
+def test_remove_names_unnamed_accounts_by_index_when_nothing_matches(
+    store: Path, name: str
+) -> None:
+    save_accounts(store, [make_account(0), guide_account(1), guide_account(2)])
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, name)
+    message = str(caught.value)
+    assert "(accounts: @abot0, #1 (user 1000001), #2 (user 1000002));" in message
+    assert message.endswith(
+        "name one by screen name, user id, or index as `twcreds list` shows it (#0 is the first)"
+    )
+    assert store.read_bytes() == before
+
+
+def oauth2_account(**values: Any) -> Any:
+    from datetime import datetime, timezone
+
+    from twcreds.models import OAuth2Account
+
+    expires = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    defaults = {"client_id": "client-id-1", "access_token": CANARY, "expires_at": expires}
+    return OAuth2Account(**{**defaults, **values})
+
+
+def test_one_user_authorized_both_ways_is_removed_by_index(store: Path) -> None:
+    """Both kinds may hold one user id; an OAuth 2.0 token never names or labels anyone."""
+    both = oauth2_account(user_id="1000001")
+    unnamed = oauth2_account(client_id="client-id-2", access_token=f"1000009-{CANARY}")
+    save_accounts(store, [make_account(1), both, unnamed])
+    with pytest.raises(CredentialsError, match=r"user 1000001 has 2 accounts here \(#0, #1\)"):
+        remove_account(store, "1000001")
+    with pytest.raises(CredentialsError) as caught:
+        remove_account(store, "1000009")  # a bearer token's text is no user id
+    assert "(accounts: @abot1, #1 (user 1000001), #2);" in str(caught.value)
+    assert CANARY not in str(caught.value)
+    assert remove_account(store, "#1") == both
+    assert remove_account(store, "1000001") == make_account(1)
+
+
+def test_a_pending_oauth2_state_may_be_replaced_but_nothing_else(store: Path) -> None:
+    from twcreds.authorization import start_oauth2_authorization
+    from twcreds.models import OAuth2App
+    from twcreds.store import check_pending_target, save_pending_oauth2
+
+    pending = start_oauth2_authorization(
+        OAuth2App(client_id="client-id-1"), api_base="http://127.0.0.1:9"
+    )
+    state = store.parent / "pending.json"
+    save_pending_oauth2(state, pending)
+    check_pending_target(state)  # either flow's state may be replaced
+    save_pending_oauth2(state, pending)
+    save_accounts(store, make_accounts(1, "a"))
+    before = store.read_bytes()
+    with pytest.raises(CredentialsError, match="exists and is not a pending authorization"):
+        save_pending_oauth2(store, pending)
+    assert store.read_bytes() == before

@@ -476,7 +476,8 @@ If the account cannot be added there, it is kept in a file of its own, named in 
 
 Headless, in two steps (e.g. on a server): --url-only --state FILE prints only the URL and
 keeps the pending authorization in FILE (mode 0600; it holds the app's secret); later,
---state FILE --pin PIN completes it, in any process, and deletes FILE.
+--state FILE --pin PIN completes it, in any process, and deletes FILE. An existing FILE is
+replaced only if it is empty or an earlier pending authorization.
 
 OAuth 2.0 (--oauth2; X's recommended way): APP_SOURCE holds the app's OAuth 2.0 client_id
 (and client_secret for a confidential client, such as an "Automated App or bot"): a JSON
@@ -574,6 +575,10 @@ def _cmd_authorize(args: argparse.Namespace) -> int:
     _check_format_needs_source(args, args.app_source)
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _check_save_target(_store_path(args.save))
+    if args.url_only:
+        from twcreds.store import check_pending_target
+
+        check_pending_target(args.state)  # before the flow: never replace another file
     app = _read_app(args)
     if args.url_only:
         return _start_to_state(args, app, base)
@@ -1395,8 +1400,12 @@ _REMOVE_EPILOG = """\
 examples:
   twcreds remove secondbot
   twcreds remove @secondbot --file accounts.json
+  twcreds remove '#1'                  # by its index in `twcreds list`
 
-NAME is a screen name (case-insensitive, @ optional) or a user id. The file is rewritten
+NAME is a screen name (case-insensitive, @ optional), else a user id (which also matches
+the user-id prefix of an access token: NNNN-...), else an index as `twcreds list` shows it
+(#0 or 0 for the first). An account from the guide's 4-line file has no screen name or
+user id: remove it by index or by its access token's user id. The file is rewritten
 atomically (mode 0600); removing its last account leaves an empty list.
 """
 
@@ -1406,7 +1415,7 @@ atomically (mode 0600); removing its last account leaves an empty list.
     "Remove an account from the user store, or from an accounts file.",
     _REMOVE_EPILOG,
 )
-@_argument("name", metavar="NAME", help="screen name or user id")
+@_argument("name", metavar="NAME", help="screen name, user id, or index (#0 is the first)")
 @_argument("--file", metavar="PATH", help="the accounts file (default: the user store)")
 def _cmd_remove(args: argparse.Namespace) -> int:
     from twcreds.errors import CredentialsNotFoundError
@@ -1425,8 +1434,14 @@ def _cmd_remove(args: argparse.Namespace) -> int:
                 " with --file PATH"
             )
         raise CommandError(msg) from None
-    user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
-    _out(f"Removed {removed.label}{user} from {path}.")
+    if removed.screen_name or removed.user_id:
+        user = f" (user id {removed.user_id})" if removed.user_id and removed.screen_name else ""
+        what = f"{removed.label}{user}"
+    else:  # from the guide's 4-line file: its access token's last 4, as `list` shows them
+        token = removed.access_token
+        value = token if isinstance(token, str) else token.get_secret_value()
+        what = f"the account with access token {mask(value, _ellipsis(sys.stdout))}"
+    _out(f"Removed {what} from {path}.")
     return EXIT_OK
 
 

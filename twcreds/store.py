@@ -18,7 +18,9 @@ is fsynced and then renamed over the target, and the folder is fsynced after the
 crash at any moment leaves the old file or the new one, never a torn one. Writers take an
 exclusive lock on a lock file next to the target (``.accounts.json.lock``, left in place),
 so concurrent :func:`add_account` and :func:`remove_account` calls, from any number of
-processes, lose nothing. Locking uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows.
+processes, lose nothing. Locking uses ``flock`` on POSIX and ``msvcrt.locking`` on Windows;
+a writer waits for the lock at most ``lock_timeout`` seconds (``$TWCREDS_LOCK_TIMEOUT``,
+else 30).
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import re
 import secrets
+import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import cast
 
-from twcreds.errors import CredentialsError, CredentialsNotFoundError
+from twcreds.errors import CredentialsError, CredentialsNotFoundError, printable
 from twcreds.formats import Format, decode, dump_accounts, format_from_name, read_json
 from twcreds.models import (
     OAUTH2_ALIASES,
@@ -52,6 +57,7 @@ from twcreds.sources import MAX_FILE_SIZE, StrPath, read_bytes, validate_records
 __all__ = [
     "add_account",
     "add_accounts",
+    "check_pending_target",
     "load_pending",
     "refresh_stored",
     "remove_account",
@@ -72,22 +78,26 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _COMMON_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | _NOFOLLOW
 _TEMP_SUFFIX = ".tmp"
 _TEMP_HEX = 16
+#: Seconds a writer waits for another to release the lock, unless told otherwise.
+DEFAULT_LOCK_TIMEOUT = 30.0
+LOCK_TIMEOUT_VARIABLE = "TWCREDS_LOCK_TIMEOUT"
+#: Twitter's rule for screen names and user ids: only these may name a rescue file.
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(fd: int) -> None:
+    def _try_lock(fd: int) -> bool:
         os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            # LK_LOCK gives up after ten one-second tries; a writer may hold it longer.
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-            except OSError as exc:
-                if exc.errno != errno.EDEADLOCK:
-                    raise
-            else:
-                return
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EDEADLOCK):  # another process holds it
+                return False
+            raise
+        return True
 
     def _unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -96,8 +106,12 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process holds it
+            return False
+        return True
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -112,6 +126,7 @@ def save_accounts(
     *,
     format: Format | None = None,
     prefix: str = "TWITTER_",
+    lock_timeout: float | None = None,
 ) -> None:
     """Write ``accounts`` to ``path``, replacing the file atomically.
 
@@ -123,17 +138,25 @@ def save_accounts(
     holding no accounts. The text written is `twcreds.formats.dump_accounts`'.
 
     Args:
-        path: the file to write; a symlink is followed and the file it points to replaced.
+        path: the file to write; a symlink is followed and the file it points to replaced,
+            except a link that another user planted in a sticky, world-writable folder
+            (such as ``/tmp``), which is refused as the kernel's ``fs.protected_symlinks``
+            refuses it.
         accounts: the accounts, in the order to store them.
         format: ``"json"``, ``"lines"`` or ``"env"`` (these two hold one account); None
             takes it from the name.
         prefix: the variable prefix for ``env``.
+        lock_timeout: seconds to wait for another writer's lock (0: do not wait; ``inf``:
+            as long as it takes); None takes ``$TWCREDS_LOCK_TIMEOUT``, else 30.
 
     Raises:
         CredentialsError: two accounts share an access token or a screen name, a lines or
-            env file would hold other than one account, or the file cannot be written (a
-            full disk, a read-only folder, a directory in the way); the old file, if any,
-            is left as it was.
+            env file would hold other than one account, the path goes through a link
+            planted by another user, the lock cannot be taken (the file system cannot
+            lock, or another writer held it past ``lock_timeout``), or the file cannot be
+            written (a full disk, a read-only folder, a directory in the way); the old
+            file, if any, is left as it was.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     shown = os.fspath(path)
     chosen = format or format_from_name(Path(shown)) or "json"
@@ -143,11 +166,13 @@ def save_accounts(
     except CredentialsError as exc:
         raise CredentialsError(f"{shown}: not saved: {exc}") from None
     target = _resolve(path)
-    with _locked(target, shown, create=True):
+    with _locked(target, shown, create=True, timeout=lock_timeout):
         _write(target, text.encode("utf-8"), len(checked), shown)
 
 
-def add_account(path: StrPath, account: AnyAccount) -> AccountList:
+def add_account(
+    path: StrPath, account: AnyAccount, *, lock_timeout: float | None = None
+) -> AccountList:
     """Add ``account`` to the list at ``path``, or replace the entry it updates.
 
     An entry is the same account when it has the same ``user_id``; failing that, the same
@@ -162,8 +187,11 @@ def add_account(path: StrPath, account: AnyAccount) -> AccountList:
     never replaces an OAuth 1.0a one of the same user, nor the other way round.
 
     Args:
-        path: a JSON list of accounts (or a single account), rewritten as the guide's list.
+        path: a JSON list of accounts (or a single account), rewritten as the guide's list;
+            links are followed as `save_accounts` follows them.
         account: the account to store.
+        lock_timeout: seconds to wait for another writer's lock (0: do not wait; ``inf``:
+            as long as it takes); None takes ``$TWCREDS_LOCK_TIMEOUT``, else 30.
 
     Returns:
         The accounts now in the file.
@@ -171,13 +199,17 @@ def add_account(path: StrPath, account: AnyAccount) -> AccountList:
     Raises:
         CredentialsError: the existing file is malformed or has an ``"app"`` section (it is
             left untouched), the screen name belongs to a stored account with another
-            ``user_id``, or the file cannot be written.
+            ``user_id``, or the lock cannot be taken or the file written (as for
+            `save_accounts`).
         TypeError: ``account`` is not an `Account` or `OAuth2Account`.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
-    return add_accounts(path, [account])
+    return add_accounts(path, [account], lock_timeout=lock_timeout)
 
 
-def add_accounts(path: StrPath, accounts: Iterable[AnyAccount]) -> AccountList:
+def add_accounts(
+    path: StrPath, accounts: Iterable[AnyAccount], *, lock_timeout: float | None = None
+) -> AccountList:
     """Add several accounts as `add_account` adds one, in one locked read-modify-write.
 
     All of them are added, or none: the file is written once, after every account has
@@ -199,7 +231,7 @@ def add_accounts(path: StrPath, accounts: Iterable[AnyAccount]) -> AccountList:
     shown = os.fspath(path)
     target = _resolve(path)
     what = f"{new[0].label} not added" if len(new) == 1 else f"{len(new)} accounts not added"
-    with _locked(target, shown, create=True):
+    with _locked(target, shown, create=True, timeout=lock_timeout):
         stored = stored_accounts(Path(shown).expanduser())
         for account in new:
             index = _find_same(stored, account, shown)
@@ -212,7 +244,7 @@ def add_accounts(path: StrPath, accounts: Iterable[AnyAccount]) -> AccountList:
     return checked
 
 
-def remove_account(path: StrPath, name: str) -> AnyAccount:
+def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = None) -> AnyAccount:
     """Remove the account named ``name`` from the list at ``path``, under the lock.
 
     Removing the last account leaves the file in place holding ``[]``, so that a later
@@ -221,8 +253,13 @@ def remove_account(path: StrPath, name: str) -> AnyAccount:
 
     Args:
         path: a JSON accounts file.
-        name: a screen name (case-insensitive, ``@`` optional) or, if no screen name
-            matches, a user id.
+        name: the first of these that matches: a screen name (case-insensitive, ``@``
+            optional); a user id, which also matches an account without one whose access
+            token starts with ``<user id>-``; an index in the list, as ``twcreds list``
+            shows it (``"#0"`` or ``"0"`` for the first). An account from the guide's
+            4-line file has no screen name or user id: name it by index or by its access
+            token's user id.
+        lock_timeout: seconds to wait for another writer's lock, as for `save_accounts`.
 
     Returns:
         The removed account.
@@ -230,26 +267,34 @@ def remove_account(path: StrPath, name: str) -> AnyAccount:
     Raises:
         CredentialsNotFoundError: there is no file at ``path``.
         CredentialsError: no account has that name (the message lists the stored ones),
-            the file is malformed or has an ``"app"`` section (it is left untouched), or
-            it cannot be written.
+            several have that user id (one user authorized for several apps: the message
+            lists their indexes), the file is malformed or has an ``"app"`` section (it is
+            left untouched), or the lock cannot be taken or the file written.
         TypeError: ``name`` is not a str.
+        TypeError, ValueError: ``lock_timeout`` is not a number of seconds.
     """
     if not isinstance(name, str):
-        msg = f"remove_account needs a screen name or user id as a str, not {type(name).__name__}"
+        msg = (
+            "remove_account needs a screen name, user id or index as a str,"
+            f" not {type(name).__name__}"
+        )
         raise TypeError(msg)
     shown = os.fspath(path)
     target = _resolve(path)
     if not os.path.lexists(target):
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
-    with _locked(target, shown, create=False):
+    with _locked(target, shown, create=False, timeout=lock_timeout):
         accounts = stored_accounts(Path(shown).expanduser(), missing_ok=False)
-        index = _find_named(accounts, name)
+        index = _find_named(accounts, name, shown)
         if index is None:
             wanted = name.strip().removeprefix("@")
-            known = names_of(accounts) or "none"
+            if len(wanted) > 40:
+                wanted = wanted[:40] + "..."
+            wanted = printable(wanted if wanted.startswith("#") else f"@{wanted}")
+            known = names_of(_removal_label(i, a) for i, a in enumerate(accounts)) or "none"
             msg = (
-                f"{shown}: no account @{wanted} to remove (accounts: {known});"
-                " name one of those by screen name or user id"
+                f"{shown}: no account {wanted} to remove (accounts: {known}); name one by"
+                " screen name, user id, or index as `twcreds list` shows it (#0 is the first)"
             )
             raise CredentialsError(msg)
         removed = accounts.pop(index)
@@ -264,11 +309,13 @@ def write_private(path: StrPath, data: bytes) -> None:
     """Write any file the way credentials are written: mode 0600, atomically.
 
     A temporary file beside ``path`` is written, fsynced and renamed over it; missing
-    folders are created 0700. Used for files that hold secrets but are not account lists,
-    such as a pending authorization's state.
+    folders are created 0700; temporary files that a crashed writer of ``path`` left behind
+    are removed. Used for files that hold secrets but are not account lists, such as a
+    pending authorization's state. Links are followed as `save_accounts` follows them.
 
     Raises:
-        CredentialsError: the file cannot be written; the old one, if any, is unchanged.
+        CredentialsError: the path goes through a link planted by another user, or the
+            file cannot be written; the old one, if any, is unchanged.
     """
     target = _resolve(path)
     try:
@@ -323,12 +370,55 @@ def save_pending(path: StrPath, pending: PendingAuthorization) -> None:
     """Keep the first half of the PIN flow in a private file, for `load_pending` to finish.
 
     The file holds the app's consumer secret and the request token's secret: it is written
-    as credentials are (mode 0600, atomically) and should be deleted once used.
+    as credentials are (mode 0600, atomically) and should be deleted once used. An
+    existing file is replaced only if it is a pending authorization already, or empty
+    (``mktemp`` makes one): see `check_pending_target`.
 
     Raises:
-        CredentialsError: the file cannot be written.
+        CredentialsError: ``path`` is another file, or the file cannot be written.
     """
+    check_pending_target(path)
     write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
+
+
+def check_pending_target(path: StrPath) -> None:
+    """Fail, before the flow starts, if `save_pending` would refuse ``path``.
+
+    A pending state (of either flow) may replace an older one, or an empty file, never
+    anything else: an accounts file named by mistake would lose every account.
+
+    Raises:
+        CredentialsError: ``path`` exists and is not a pending authorization, or goes
+            through a link planted by another user.
+    """
+    shown = Path(os.fspath(path)).expanduser()
+    _resolve(path)
+    if not os.path.lexists(shown):
+        return
+    try:
+        text: str | None = decode(read_bytes(shown), str(shown))
+    except CredentialsNotFoundError:
+        return  # a dangling link: writing follows it, as for any file
+    except CredentialsError:
+        text = None  # a folder, a device, not text: no pending state either
+    if text is not None and (not text.strip() or _is_pending(text)):
+        return
+    msg = (
+        f"{shown} exists and is not a pending authorization from `twcreds authorize"
+        " --url-only`; choose another --state file (or delete this one if you are sure)"
+    )
+    raise CredentialsError(msg)
+
+
+def _is_pending(text: str) -> bool:
+    """Whether ``text`` is a saved pending authorization, of either flow."""
+    for kind in (PendingAuthorization, PendingOAuth2Authorization):
+        try:
+            kind.model_validate_json(text)
+        except CredentialsError:
+            continue
+        return True
+    return False
 
 
 def load_pending(path: StrPath) -> PendingAuthorization:
@@ -360,13 +450,15 @@ def rescue_account(account: AnyAccount, path: StrPath) -> Path | None:
     Twitter hands an access token out once: an account authorized but not saved would
     have to be authorized again. The file, ``<name>.rescued-<screen name>.json``, is the
     guide's JSON list of one account; it goes beside ``path``, or failing that into the
-    working directory.
+    working directory. The account came from Twitter: its screen name names the file only
+    if it is one Twitter can give (``[A-Za-z0-9_]{1,15}``), else its user id if that is
+    digits, else the file is ``<name>.rescued-account.json``.
 
     Returns:
         Where the account was kept, or None if no place could take it.
     """
     target = Path(os.fspath(path)).expanduser()
-    name = f"{target.name}.rescued-{account.screen_name or account.user_id}.json"
+    name = f"{target.name}.rescued-{_rescue_label(account)}.json"
     data = dump_accounts([account], "json").encode("utf-8")
     for rescue in dict.fromkeys([target.parent / name, Path(name)]):  # beside it, else here
         try:
@@ -377,12 +469,24 @@ def rescue_account(account: AnyAccount, path: StrPath) -> Path | None:
     return None
 
 
+def _rescue_label(account: AnyAccount) -> str:
+    """What names a rescue file: never remote text that could hold ``/`` or ``..``."""
+    if account.screen_name is not None and _SCREEN_NAME.fullmatch(account.screen_name):
+        return account.screen_name
+    if account.user_id is not None and _USER_ID.fullmatch(account.user_id):
+        return account.user_id
+    return "account"
+
+
 def save_pending_oauth2(path: StrPath, pending: PendingOAuth2Authorization) -> None:
     """Keep the first half of the PKCE flow (its code verifier included) in a private file.
 
+    An existing file is replaced only as `save_pending` replaces one.
+
     Raises:
-        CredentialsError: the file cannot be written.
+        CredentialsError: ``path`` is another file, or the file cannot be written.
     """
+    check_pending_target(path)
     write_private(path, pending.model_dump_json(indent=2).encode("utf-8"))
 
 
@@ -395,6 +499,7 @@ def refresh_stored(
     exchange: Callable[[OAuth2Account], OAuth2Account],
     *,
     needed: Callable[[OAuth2Account], bool],
+    request_timeout: float = 30.0,
 ) -> OAuth2Account:
     """Renew a stored OAuth 2.0 account under the store's lock, so no rotated token is lost.
 
@@ -412,6 +517,10 @@ def refresh_stored(
         exchange: performs the refresh; it raises on any failure, and then nothing is
             written.
         needed: whether the stored account needs ``exchange``.
+        request_timeout: the token request's timeout (per connect and per read). Another
+            process may hold the lock through its own token request, so the wait for the
+            lock is at least twice this plus 30 seconds (or ``$TWCREDS_LOCK_TIMEOUT``, if
+            longer): a slow refresh elsewhere is waited for, not mistaken for a stuck one.
 
     Raises:
         CredentialsError: the account is no longer in the file, or the file cannot be read
@@ -420,7 +529,8 @@ def refresh_stored(
     """
     shown = os.fspath(path)
     target = _resolve(path)
-    with _locked(target, shown, create=False):
+    wait = max(_lock_timeout(None), 2 * request_timeout + DEFAULT_LOCK_TIMEOUT)
+    with _locked(target, shown, create=False, timeout=wait):
         text = decode(read_bytes(Path(shown).expanduser()), shown)
         parsed = read_json(text, shown)
         accounts = list(validate_records(parsed))
@@ -555,21 +665,57 @@ def _find_same(accounts: list[AnyAccount], new: AnyAccount, shown: str) -> int |
     return None
 
 
-def _find_named(accounts: list[AnyAccount], name: str) -> int | None:
-    wanted = name.strip().removeprefix("@").casefold()
+def _find_named(accounts: list[AnyAccount], name: str, shown: str) -> int | None:
+    """The index that ``name`` picks for `remove_account`: screen name, user id, index."""
+    wanted = name.strip().removeprefix("@")
+    folded = wanted.casefold()
     named = [
         index
         for index, account in enumerate(accounts)
-        if account.screen_name is not None and account.screen_name.casefold() == wanted
+        if account.screen_name is not None and account.screen_name.casefold() == folded
     ]
     if named:
         # Both kinds may hold one name: AccountList's lookup says which, and how to choose.
         return accounts.index(AccountList.model_construct(accounts)[name])
-    if wanted.isdigit():
-        for index, account in enumerate(accounts):
-            if account.user_id == wanted:
-                return index
-    return None
+    # ASCII digits only: str.isdigit() also takes "\u0661" and "\u00b2".
+    if _USER_ID.fullmatch(wanted):
+        # The guide's 4-line file records no user id, but its access token starts with it.
+        same = [
+            index
+            for index, account in enumerate(accounts)
+            if account.user_id == wanted or _token_user(account) == wanted
+        ]
+        if len(same) > 1:
+            labels = ", ".join(f"#{index}" for index in same)
+            msg = (
+                f"{shown}: user {wanted} has {len(same)} accounts here ({labels}), one per"
+                f" app or kind; remove one by its index, as `twcreds list {shown}` shows it:"
+                f" `twcreds remove '#{same[0]}' --file {shown}`"
+                f" (or remove_account(path, '#{same[0]}'))"
+            )
+            raise CredentialsError(msg)
+        if same:
+            return same[0]
+    position = wanted.removeprefix("#")
+    # More than 18 digits is out of any list's range, and int() of thousands would fail.
+    is_index = position.isascii() and position.isdigit() and len(position) <= 18
+    return int(position) if is_index and int(position) < len(accounts) else None
+
+
+def _token_user(account: AnyAccount) -> str | None:
+    """The user id an OAuth 1.0a access token starts with (``1234-...``), if any."""
+    if not isinstance(account, Account):
+        return None  # an OAuth 2.0 token is a secret, and names nobody
+    user, dash, _ = account.access_token.partition("-")
+    return user if dash and _USER_ID.fullmatch(user) else None
+
+
+def _removal_label(index: int, account: AnyAccount) -> str:
+    """``@name``; an account without one by its index and user id, as `remove` takes it."""
+    if account.screen_name:
+        return account.label
+    user_id = account.user_id or _token_user(account)
+    return f"#{index} (user {user_id})" if user_id else f"#{index}"
 
 
 def _checked(accounts: list[AnyAccount], shown: str, what: str) -> AccountList:
@@ -594,9 +740,71 @@ def _serialize(accounts: AccountList) -> bytes:
 
 
 def _resolve(path: StrPath) -> Path:
-    # Follow a symlink (a dotfiles repo, say) so the rename replaces the file it points to
-    # instead of the link, and so that every name of one file shares one lock.
-    return Path(os.path.realpath(os.path.expanduser(os.fspath(path))))
+    """The real path to write: links followed, as ``os.path.realpath`` follows them.
+
+    A link (a dotfiles repo, say) is followed so that the rename replaces the file it
+    points to instead of the link, and so that every name of one file shares one lock.
+    But the renames then go to a path resolved here, in user space, where the kernel's
+    ``fs.protected_symlinks`` cannot step in: so its rule is applied here to every link
+    on the way, and a link planted by another user in a sticky, world-writable folder
+    (``/tmp``) is refused rather than followed onto their victim's file.
+
+    Raises:
+        CredentialsError: the path goes through such a link.
+    """
+    shown = os.fspath(path)
+    # Not abspath(): it would drop "link/.." as text, where the OS goes up from the target.
+    todo = os.path.join(os.getcwd(), os.path.expanduser(shown)).split(os.sep)[::-1]
+    resolved = os.path.abspath(os.sep)  # the root ("C:\\" on Windows)
+    if todo and todo[-1] and os.name != "posix":  # pragma: no cover - a Windows drive
+        resolved = todo.pop() + os.sep
+    links = 0
+    while todo:
+        part = todo.pop()
+        if part in ("", os.curdir):
+            continue
+        if part == os.pardir:
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        try:
+            info = os.lstat(candidate)
+            if not stat.S_ISLNK(info.st_mode):
+                resolved = candidate
+                continue
+            _check_link(shown, candidate, info, resolved)
+            links += 1
+            if links > 40:  # a loop: leave the rest to the OS, which reports ELOOP
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+            target = os.readlink(candidate)
+        except OSError:
+            # Missing (or unreadable): nothing to follow; the rest is taken as written.
+            return Path(os.path.join(candidate, *reversed(todo)))
+        if os.path.isabs(target):
+            resolved = os.path.abspath(os.sep)
+        todo.extend(reversed(target.split(os.sep)))
+    return Path(resolved)
+
+
+def _check_link(shown: str, link: str, info: os.stat_result, folder: str) -> None:
+    """Refuse what ``fs.protected_symlinks`` refuses: in a sticky world-writable folder, a
+    link owned by neither the user nor the folder's owner."""
+    if os.name != "posix" or info.st_uid == os.geteuid():
+        return
+    try:
+        place = os.stat(folder)
+    except OSError:
+        return  # the OS will fail on this path with its own error
+    shared = place.st_mode & stat.S_ISVTX and place.st_mode & stat.S_IWOTH
+    if shared and info.st_uid != place.st_uid:
+        msg = (
+            f"{shown}: {link} is a symbolic link owned by another user (uid {info.st_uid})"
+            f" in the world-writable sticky folder {folder}: twcreds does not follow it,"
+            " as the kernel's fs.protected_symlinks does not, since anyone there can plant"
+            " a link to another file; if you trust it, name the file it points to, or"
+            " keep the file in a folder of your own"
+        )
+        raise CredentialsError(msg)
 
 
 def _write(target: Path, data: bytes, count: int, shown: str) -> None:
@@ -608,7 +816,6 @@ def _write(target: Path, data: bytes, count: int, shown: str) -> None:
         )
         raise CredentialsError(msg)
     try:
-        _remove_stale_temps(target)
         _replace_atomically(target, data)
     except OSError as exc:
         raise _write_error(shown, exc) from None
@@ -623,13 +830,17 @@ def _write(target: Path, data: bytes, count: int, shown: str) -> None:
 
 
 def _replace_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a private temporary file beside ``target``, then rename it over."""
+    """Write ``data`` to a private temporary file beside ``target``, then rename it over.
+
+    Temporary files that crashed writers of ``target`` left behind are removed first.
+    """
+    _remove_stale_temps(target)
     fd, temp = _create_temp(target)
     _fill_and_rename(fd, temp, target, data)
 
 
 def _fill_and_rename(fd: int, temp: str, target: Path, data: bytes) -> None:
-    """Write ``data`` to the open temporary file, fsync it, close it, rename it over ``target``.
+    """Write ``data`` to the open temporary file, fsync it, rename it over ``target``, close it.
 
     On any failure the temporary file is closed and removed, and the error raised.
     """
@@ -639,9 +850,14 @@ def _fill_and_rename(fd: int, temp: str, target: Path, data: bytes) -> None:
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
+            if os.name != "posix":  # pragma: no cover - Windows cannot rename an open file
+                os.close(fd)
+                fd = -1
+            # Renamed while still open, so still locked: a sweep never takes it for stale.
+            os.replace(temp, target)
         finally:
-            os.close(fd)
-        os.replace(temp, target)
+            if fd >= 0:
+                os.close(fd)
     except BaseException:
         # BaseException too: a KeyboardInterrupt must not leave secrets in a stray file.
         with contextlib.suppress(OSError):
@@ -659,12 +875,33 @@ def _create_temp(target: Path) -> tuple[int, str]:
             continue
         try:
             _ensure_private(fd)
+            claimed = _claim(fd)
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+        if not claimed:  # pragma: no cover - a sweep opened it before the lock: it goes
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            continue
         return fd, temp
+
+
+def _claim(fd: int) -> bool:
+    """Lock a temporary file just created, for as long as it exists under its name.
+
+    The lock tells a sweep (`_remove_stale_temps`) that its writer is alive. False if a
+    sweep got there first; True, unlocked, where the file system cannot lock (a sweep
+    then cannot lock the file either, and leaves it).
+    """
+    if os.name != "posix":  # pragma: no cover - Windows cannot delete an open file anyway
+        return True
+    try:
+        return _try_lock(fd)
+    except OSError:
+        return True
 
 
 def _temp_name(name: str) -> str:
@@ -683,19 +920,46 @@ def _ensure_private(fd: int) -> None:
 
 
 def _remove_stale_temps(target: Path) -> None:
-    """Delete temporary files left by a writer that crashed: they hold secrets.
+    """Delete temporary files left by writers of ``target`` that crashed: they hold secrets.
 
-    Only called under the lock, which every writer holds while its temporary file exists,
-    so any file of this exact name pattern belongs to a writer that is gone.
+    Every writer holds a lock on its temporary file from creation to rename (`_claim`),
+    and the OS drops the lock of a process that dies: a file of this exact name pattern
+    whose lock can be taken belongs to a writer that is gone. Only the user's own regular
+    files are touched: in a shared folder, another user's are theirs to clean (and the
+    sticky bit would refuse it). Best effort: whatever cannot be checked or removed stays.
     """
     pattern = re.compile(
         rf"\.{re.escape(target.name)}\.[0-9a-f]{{{_TEMP_HEX}}}{re.escape(_TEMP_SUFFIX)}"
     )
-    with os.scandir(target.parent) as entries:
-        stale = [entry.path for entry in entries if pattern.fullmatch(entry.name)]
+    try:
+        with os.scandir(target.parent) as entries:
+            stale = [entry.path for entry in entries if pattern.fullmatch(entry.name)]
+    except OSError:
+        return  # the write itself will say what is wrong with the folder
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _COMMON_FLAGS
     for temp in stale:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        if os.name != "posix":  # pragma: no cover - Windows refuses to delete an open file
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            continue
+        try:
+            fd = os.open(temp, flags)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            # The last test: the file locked is still the one under that name.
+            if (
+                info.st_uid == os.geteuid()
+                and stat.S_ISREG(info.st_mode)
+                and _try_lock(fd)
+                and os.path.samestat(info, os.lstat(temp))
+            ):
+                os.unlink(temp)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -737,12 +1001,16 @@ def _make_folders(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
+def _locked(
+    target: Path, shown: str, *, create: bool, timeout: float | None = None
+) -> Iterator[None]:
     """Hold the exclusive lock for ``target``: ``flock`` on ``.{name}.lock`` beside it.
 
     The data file itself cannot carry the lock: each write renames a new file over it,
     and a lock held on the old inode would not exclude a writer that opened the new one.
+    Waits at most ``timeout`` seconds (see `_lock_timeout`) for another writer.
     """
+    wait = _lock_timeout(timeout)
     lock_path = target.parent / f".{target.name}.lock"
     try:
         if create:
@@ -760,13 +1028,78 @@ def _locked(target: Path, shown: str, *, create: bool) -> Iterator[None]:
         with contextlib.suppress(OSError):
             # Only the owner should be able to take the lock and hold writers up.
             _ensure_private(fd)
-        _lock(fd)
+        try:
+            locked = _wait_for_lock(fd, wait)
+        except OSError as exc:
+            raise _lock_error(shown, lock_path, exc) from None
+        if not locked:
+            waited = f" for {wait:g} seconds" if wait else ""
+            msg = (
+                f"{shown}: not changed: another process has held its lock {lock_path}"
+                f"{waited}; if no other twcreds is at work,"
+                " one is stopped (Ctrl-Z, a debugger) or hung: end it and try again. To wait"
+                f" longer, set {LOCK_TIMEOUT_VARIABLE} (seconds; inf waits as long as it"
+                " takes) or pass lock_timeout="
+            )
+            raise CredentialsError(msg)
         try:
             yield
         finally:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+def _wait_for_lock(fd: int, timeout: float) -> bool:
+    """Take the lock, trying until ``timeout`` seconds have passed; False if they did.
+
+    Non-blocking tries with growing pauses (as the filelock package polls): a blocking
+    ``flock`` cannot be given a deadline without a signal, which only the main thread
+    may use.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while not _try_lock(fd):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+def _lock_timeout(value: float | None) -> float:
+    """``lock_timeout=``, else ``$TWCREDS_LOCK_TIMEOUT``, else 30 seconds: checked.
+
+    Raises:
+        CredentialsError: the variable is not a number of seconds.
+        TypeError, ValueError: the keyword is not a number of seconds.
+    """
+    if value is None:
+        text = os.environ.get(LOCK_TIMEOUT_VARIABLE, "").strip()
+        if not text:
+            return DEFAULT_LOCK_TIMEOUT
+        try:
+            # ASCII only: float() would also take "\u0661" (an Arabic-Indic one).
+            seconds = float(text) if text.isascii() else math.nan
+        except ValueError:
+            seconds = math.nan
+        if not seconds >= 0:
+            shown = printable(text if len(text) <= 40 else text[:40] + "...")
+            msg = (
+                f"{LOCK_TIMEOUT_VARIABLE}: '{shown}' is not a number of seconds to wait for"
+                f" the lock; set it to one (`export {LOCK_TIMEOUT_VARIABLE}=30`; 0 does not"
+                " wait, inf waits as long as it takes), or unset it for 30"
+            )
+            raise CredentialsError(msg)
+        return seconds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"lock_timeout must be a number of seconds or None, not {type(value).__name__}"
+        raise TypeError(msg)
+    if not value >= 0:
+        raise ValueError(f"lock_timeout must be 0 or more seconds, not {value!r}")
+    # An int too large for a float means: as long as it takes.
+    return math.inf if value > 1e18 else float(value)
 
 
 # --- messages --------------------------------------------------------------------------
@@ -794,6 +1127,19 @@ def _reason(exc: OSError) -> str:
     if exc.errno in _REASONS:
         return _REASONS[exc.errno][0]
     return exc.strerror or type(exc).__name__
+
+
+def _lock_error(shown: str, lock_path: Path, exc: OSError) -> CredentialsError:
+    """``flock`` failed outright: a file system without locking (NFS without its lock
+    daemon answers ENOLCK, some FUSE and network mounts EOPNOTSUPP or EIO)."""
+    msg = (
+        f"{shown}: cannot save the accounts: the file system cannot lock {lock_path}"
+        f" ({exc.strerror or type(exc).__name__}), and without the lock concurrent writers"
+        " could lose accounts; keep the accounts file on a local disk, or enable locking"
+        " on this mount (NFS: run its lock service, rpc.statd; or mount it with"
+        " local_lock=flock if only this machine writes there). The old file is unchanged"
+    )
+    return CredentialsError(msg)
 
 
 def _write_error(shown: str, exc: OSError) -> CredentialsError:

@@ -269,7 +269,9 @@ class Refresher:
                 return exchange_refresh(stored, api_base=self.api_base, timeout=self.timeout)
 
             if self.store is not None:
-                renewed = refresh_stored(self.store, before, exchange, needed=needed)
+                renewed = refresh_stored(
+                    self.store, before, exchange, needed=needed, request_timeout=self.timeout
+                )
             elif needed(before):
                 renewed = exchange(before)
             else:
