@@ -10,7 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("bench_core.py", "bench_pin.py", "bench_check.py", "bench_refresh.py")
+SCRIPTS = (
+    "bench_core.py",
+    "bench_pin.py",
+    "bench_check.py",
+    "bench_refresh.py",
+    "bench_check_cache.py",
+    "bench_media.py",
+)
 
 
 def main() -> int:

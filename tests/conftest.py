@@ -20,13 +20,14 @@ CANARY = "CANARYsecretDoNotLeak0123456789abcdef"
 def clean_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """No TWITTER_*/TWCREDS_* variable, and a private config dir and working dir per test."""
+    """No TWITTER_*/TWCREDS_* variable; a private config dir, cache dir and working dir per test."""
     for name in list(os.environ):
         if name.startswith(("TWITTER_", "TWCREDS_")):
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 

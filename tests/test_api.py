@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -12,6 +12,8 @@ from tests.conftest import CANARY
 from twcreds import (
     Account,
     CredentialsRejectedError,
+    CreditsDepletedError,
+    OAuth2Account,
     RateLimitError,
     TwcredsError,
     TwitterAPIError,
@@ -20,7 +22,17 @@ from twcreds import (
     post_tweet,
     verify_account,
 )
-from twcreds.api import HINT_UNAUTHORIZED, HINT_WRITE, HINTS, call, twitter_error
+from twcreds.api import (
+    HINT_CREDITS,
+    HINT_NOT_ENROLLED,
+    HINT_UNAUTHORIZED,
+    HINT_UNSUPPORTED_AUTH,
+    HINT_WRITE,
+    HINTS,
+    HINTS_RATE,
+    call,
+    twitter_error,
+)
 from twcreds.testing import FakeTwitter
 
 
@@ -303,3 +315,163 @@ def test_no_secret_reaches_messages_or_logs(
     # The check above means something only if the signing and HTTP layers really logged.
     loggers = {record.name for record in caplog.records}
     assert {"requests_oauthlib.oauth1_auth", "urllib3.connectionpool"} <= loggers
+
+
+# --- today's answers: credits, daily caps, the wrong credential, an app not enrolled -------
+
+
+def _bearer_as_user_token(fake: FakeTwitter) -> OAuth2Account:
+    """The classic mistake: the app's Bearer Token pasted where a user's OAuth 2.0 token goes."""
+    bearer = fake.create_bearer_token(fake.create_app())
+    client_id = fake.create_oauth2_app().client_id
+    return OAuth2Account(
+        client_id=client_id,
+        access_token=bearer.bearer_token,
+        expires_at=datetime.now(timezone.utc) + timedelta(hours=2),
+    )
+
+
+def test_spent_credits_are_a_credits_depleted_error() -> None:
+    with FakeTwitter(credits=1) as fake:
+        account = _owner(fake)
+        client = make_client(account, api_base=fake.url)
+        post_tweet(client, "the last credit")
+        assert fake.credits == 0
+        with pytest.raises(CreditsDepletedError) as posting:
+            post_tweet(client, "one too many")
+        with pytest.raises(CreditsDepletedError) as verifying:
+            verify_account(account, api_base=fake.url)
+    for error in (posting.value, verifying.value):
+        assert isinstance(error, TwitterAPIError)
+        assert error.status == 402
+        assert error.title == "CreditsDepleted"
+        assert error.type is not None
+        assert error.type.endswith("/credits")
+        assert error.hint == HINT_CREDITS
+        assert "add credits" in str(error)
+    assert [t.text for t in fake.tweets] == ["the last credit"]
+
+
+def test_the_daily_cap_says_when_the_day_resets_not_the_window() -> None:
+    with FakeTwitter(daily_limit=2) as fake:
+        account = _owner(fake)
+        client = make_client(account, api_base=fake.url)
+        post_tweet(client, "one")
+        post_tweet(client, "two")
+        with pytest.raises(RateLimitError) as posting:
+            post_tweet(client, "three")
+        verify_account(account, api_base=fake.url)  # the read has its own allowance
+        verify_account(account, api_base=fake.url)
+        with pytest.raises(RateLimitError) as verifying:
+            verify_account(account, api_base=fake.url)
+    for error in (posting.value, verifying.value):
+        assert error.window == "24h-user"
+        assert error.retry_after is not None
+        assert 23 * 3600 < error.retry_after <= 24 * 3600  # hours, not 15 minutes
+        assert error.reset_at is not None
+        assert "the account's 24-hour limit resets at" in str(error)
+        assert error.hint == HINTS_RATE["24h-user"]
+
+
+def test_the_wrong_kind_of_credential_gets_its_hint(fake_twitter: FakeTwitter) -> None:
+    mistaken = _bearer_as_user_token(fake_twitter)
+    client = make_client(mistaken, api_base=fake_twitter.url, on_refresh=lambda _: None)
+    with pytest.raises(TwitterAPIError) as posting:
+        post_tweet(client, "hello")
+    with pytest.raises(TwitterAPIError) as verifying:
+        verify_account(client)
+    for error in (posting.value, verifying.value):
+        assert error.status == 403
+        assert error.type is not None
+        assert error.type.endswith("/unsupported-authentication")
+        assert error.hint == HINT_UNSUPPORTED_AUTH
+        assert "never an app-only bearer token" in str(error)
+    assert fake_twitter.tweets == []
+
+
+def test_an_app_out_of_its_project_gets_its_hint(fake_twitter: FakeTwitter) -> None:
+    account = _owner(fake_twitter)
+    fake_twitter.set_app_enrolled(account.app, False)
+    client = make_client(account, api_base=fake_twitter.url)
+    with pytest.raises(TwitterAPIError) as posting:
+        post_tweet(client, "hello")
+    with pytest.raises(TwitterAPIError) as verifying:
+        verify_account(account, api_base=fake_twitter.url)
+    for error in (posting.value, verifying.value):
+        assert error.status == 403
+        assert error.title == "Client Forbidden"
+        assert error.hint == HINT_NOT_ENROLLED
+        assert "attach the app to a Project" in str(error)
+    fake_twitter.set_app_enrolled(account.app, True)
+    post_tweet(client, "enrolled again")
+
+
+def _epoch(seconds_from_now: float) -> str:
+    return str(int(time.time() + seconds_from_now))
+
+
+@pytest.mark.parametrize(
+    ("headers", "window", "hours"),
+    [
+        (
+            {
+                "x-rate-limit-remaining": "97",
+                "x-rate-limit-reset": _epoch(600),
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": _epoch(20 * 3600),
+                "x-app-limit-24hour-remaining": "1500",
+                "x-app-limit-24hour-reset": _epoch(2 * 3600),
+            },
+            "24h-user",
+            20,
+        ),
+        (
+            {
+                "X-Rate-Limit-Remaining": "50",
+                "X-Rate-Limit-Reset": _epoch(600),
+                "X-App-Limit-24hour-Remaining": "0",
+                "X-App-Limit-24hour-Reset": _epoch(5 * 3600),
+            },
+            "24h-app",
+            5,
+        ),
+        (
+            {
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": _epoch(600),
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": _epoch(3 * 3600),
+            },
+            "24h-user",
+            3,
+        ),
+        ({"x-rate-limit-remaining": "0", "x-rate-limit-reset": _epoch(600)}, "15min", 0),
+        ({"x-rate-limit-reset": _epoch(300)}, "15min", 0),
+    ],
+)
+def test_a_429_is_read_from_the_window_exhausted(
+    headers: dict[str, str], window: str, hours: int
+) -> None:
+    error = twitter_error(429, '{"title": "Too Many Requests"}', headers, "post tweet")
+    assert isinstance(error, RateLimitError)
+    assert error.window == window
+    assert error.retry_after is not None
+    assert error.hint == HINTS_RATE[window]
+    if hours:
+        assert abs(error.retry_after - hours * 3600) < 300  # headers made at collection
+    else:
+        assert error.retry_after <= 600
+
+
+def test_a_problem_answer_gives_title_detail_and_type() -> None:
+    body = (
+        '{"title": "Client Forbidden", "detail": "attach it", "reason": "client-not-enrolled",'
+        ' "type": "https://api.x.com/2/problems/client-forbidden"}'
+    )
+    error = twitter_error(403, body, {}, "verify @x")
+    assert (error.title, error.detail, error.type) == (
+        "Client Forbidden",
+        "attach it",
+        "https://api.x.com/2/problems/client-forbidden",
+    )
+    assert error.hint == HINT_NOT_ENROLLED

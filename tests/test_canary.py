@@ -520,6 +520,98 @@ def test_the_sweep_finds_a_planted_leak(caplog: pytest.LogCaptureFixture) -> Non
                 sweep.check()
 
 
+# --- app-only bearer tokens ----------------------------------------------------------------------
+
+
+def test_bearer_tokens_never_show_a_secret(
+    sweep: Sweep, tmp_path: Path, fake_twitter: FakeTwitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_twitter
+    sweep.fakes.append(fake)
+    app = fake.create_app()
+    issued = fake.create_bearer_token(app)
+    sweep.secrets.add(issued.bearer_token.get_secret_value())
+    token = sweep.ok(BearerToken, bearer_token=CANARY, consumer_key=KEY)
+    sweep.show("model_dump", token.model_dump())
+    sweep.ok(BearerToken.model_validate_json, token.model_dump_json())
+    good = write_private(tmp_path / "b.json", json.dumps([{"bearer_token": CANARY}]))
+    sweep.ok(load_bearer_tokens, good)
+    env = write_private(tmp_path / "b.env", f"TWITTER_BEARER_TOKEN={CANARY2}\n")
+    sweep.ok(load_bearer_tokens, env)
+    sweep.fails(CredentialsError, load_accounts, good)
+    for bad in (f"{CANARY} {CANARY}", [CANARY], CANARY * 50, f"${{{CANARY}}}"):
+        path = write_private(tmp_path / "bad.json", json.dumps({"bearer_token": bad}))
+        sweep.fails(CredentialsError, load_bearer_tokens, path)
+    sweep.fails(CredentialsError, BearerToken.model_validate, {"bearer-token": CANARY})
+    sweep.fails(CredentialsError, BearerToken.model_validate_json, f'{{"bearer_token": "{CANARY}')
+    sweep.fails(AttributeError, setattr, token, "bearer_token", CANARY)
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", f"{CANARY}\t{CANARY2}")
+    sweep.fails(CredentialsError, load_bearer_tokens)
+    client = sweep.ok(make_client, issued, api_base=fake.url)
+    sweep.fails(CredentialsError, post_tweet, client, "hello")
+    sweep.fails(CredentialsError, verify_account, client)
+    sweep.ok(client.client.get, f"{fake.url}/2/users/me")
+    sweep.check()
+
+
+# --- media and today's refusals --------------------------------------------------------------
+
+
+def test_media_and_todays_refusals_never_show_a_secret(sweep: Sweep, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from twcreds import CreditsDepletedError, upload_media
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(2000)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(5 * 1024 * 1024))
+    with FakeTwitter(daily_limit=2, credits=2) as fake:
+        sweep.fakes.append(fake)
+        url = fake.url
+        app = fake.create_app()
+        owner = fake.issue_token(app, "sweepmedia")
+        sweep.plant(app, owner)
+        client2 = fake.create_oauth2_app()
+        modern = fake.issue_oauth2_token(client2, "sweepmodern")
+        narrow = fake.issue_oauth2_token(client2, "sweepnarrow", scopes=("tweet.read",))
+        for account in (modern, narrow):
+            for secret in (account.access_token, account.refresh_token, client2.client_secret):
+                if secret is not None:
+                    sweep.secrets.add(secret.get_secret_value())
+        bearer = fake.create_bearer_token(app)
+        sweep.secrets.add(bearer.bearer_token.get_secret_value())
+        mistaken = OAuth2Account(
+            client_id=client2.client_id,
+            access_token=bearer.bearer_token,
+            expires_at=datetime.now(timezone.utc) + timedelta(hours=2),
+        )
+
+        with make_client(owner, api_base=url) as client:
+            sweep.ok(upload_media, client, png)
+            sweep.ok(post_tweet, client, "with a video", media=[video])
+            sweep.fails(CredentialsError, upload_media, client, png + bytes(6 * 1024 * 1024))
+            sweep.fails(CredentialsError, post_tweet, client, CANARY * 10)
+            fake.fail_next_media("Unsupported video format")
+            sweep.fails(TwitterAPIError, upload_media, client, video)
+            sweep.ok(post_tweet, client, "the last credit")
+            sweep.fails(CreditsDepletedError, post_tweet, client, "no credit left")
+            sweep.fails(CreditsDepletedError, verify_account, client)
+            fake.credits = None
+            sweep.fails(RateLimitError, post_tweet, client, "over the daily cap")
+        with make_client(modern, api_base=url, on_refresh=lambda _: None) as client:
+            sweep.ok(upload_media, client, png)
+        with make_client(narrow, api_base=url, on_refresh=lambda _: None) as client:
+            sweep.fails(CredentialsError, upload_media, client, png)
+        with make_client(mistaken, api_base=url, on_refresh=lambda _: None) as client:
+            sweep.fails(TwitterAPIError, upload_media, client, png)
+            sweep.fails(TwitterAPIError, verify_account, client)
+        fake.set_app_enrolled(app, False)
+        sweep.fails(TwitterAPIError, verify_account, owner, api_base=url)
+        with make_client(bearer, api_base=url) as client:
+            sweep.fails(CredentialsError, upload_media, client, png)
+        sweep.show("fake.media", fake.media)
+
+
 # --- OAuth 2.0 ------------------------------------------------------------------------------
 
 
@@ -658,40 +750,6 @@ def test_oauth2_never_shows_a_secret(
     assert out == latest.access_token.get_secret_value() + "\n"  # its one job
     logged = {record.name.split(".")[0] for record in sweep.caplog.records}
     assert {"urllib3", "twcreds"} <= logged
-    sweep.check()
-
-
-# --- app-only bearer tokens ----------------------------------------------------------------------
-
-
-def test_bearer_tokens_never_show_a_secret(
-    sweep: Sweep, tmp_path: Path, fake_twitter: FakeTwitter, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = fake_twitter
-    sweep.fakes.append(fake)
-    app = fake.create_app()
-    issued = fake.create_bearer_token(app)
-    sweep.secrets.add(issued.bearer_token.get_secret_value())
-    token = sweep.ok(BearerToken, bearer_token=CANARY, consumer_key=KEY)
-    sweep.show("model_dump", token.model_dump())
-    sweep.ok(BearerToken.model_validate_json, token.model_dump_json())
-    good = write_private(tmp_path / "b.json", json.dumps([{"bearer_token": CANARY}]))
-    sweep.ok(load_bearer_tokens, good)
-    env = write_private(tmp_path / "b.env", f"TWITTER_BEARER_TOKEN={CANARY2}\n")
-    sweep.ok(load_bearer_tokens, env)
-    sweep.fails(CredentialsError, load_accounts, good)
-    for bad in (f"{CANARY} {CANARY}", [CANARY], CANARY * 50, f"${{{CANARY}}}"):
-        path = write_private(tmp_path / "bad.json", json.dumps({"bearer_token": bad}))
-        sweep.fails(CredentialsError, load_bearer_tokens, path)
-    sweep.fails(CredentialsError, BearerToken.model_validate, {"bearer-token": CANARY})
-    sweep.fails(CredentialsError, BearerToken.model_validate_json, f'{{"bearer_token": "{CANARY}')
-    sweep.fails(AttributeError, setattr, token, "bearer_token", CANARY)
-    monkeypatch.setenv("TWITTER_BEARER_TOKEN", f"{CANARY}\t{CANARY2}")
-    sweep.fails(CredentialsError, load_bearer_tokens)
-    client = sweep.ok(make_client, issued, api_base=fake.url)
-    sweep.fails(CredentialsError, post_tweet, client, "hello")
-    sweep.fails(CredentialsError, verify_account, client)
-    sweep.ok(client.client.get, f"{fake.url}/2/users/me")
     sweep.check()
 
 

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +34,7 @@ from tests.conftest import CANARY, write_private
 from twcreds import (
     Account,
     App,
+    OAuth2Account,
     __version__,
     cli,
     load_account,
@@ -567,7 +569,7 @@ def test_check_reports_every_account_in_order_and_fails(
     verify_account(limited, api_base=fake.url)  # uses the token's one request
 
     status, out, err = run(capsys, "check", "mixed.json", "--api-base", fake.url)
-    assert (status, err) == (1, "")
+    assert (status, err) == (1, "twcreds: 5 billed calls to X (GET /2/users/me)\n")
     lines = out.splitlines()
     assert [line.split()[:3] for line in lines[:5]] == [
         ["0", "@revoked", "rejected"],
@@ -586,6 +588,9 @@ def test_check_reports_every_account_in_order_and_fails(
     assert lines[5] == "3 of 5 accounts ok; 1 rate-limited, 1 rejected."
     assert len(lines) == 6
     assert_no_secret(out, world.secrets)
+
+
+BILLED_3 = "twcreds: 3 billed calls to X (GET /2/users/me)\n"
 
 
 def test_check_unreachable_twitter(capsys: pytest.CaptureFixture[str], world: World) -> None:
@@ -626,7 +631,7 @@ def test_check_progress_on_a_terminal(
 
 def test_check_as_console_script_with_api_base_from_environment(world: World) -> None:
     result = run_script("check", str(world.path), env={"TWCREDS_API_BASE": world.fake.url})
-    assert (result.returncode, result.stderr) == (0, "")
+    assert (result.returncode, result.stderr) == (0, BILLED_3)
     assert result.stdout.splitlines()[-1] == "All 3 accounts ok."
 
 
@@ -704,7 +709,7 @@ def test_check_names_unnamed_accounts_by_index_and_masked_token(
     ]
     save_accounts("unnamed.json", unnamed)
     status, out, err = run(capsys, "check", "unnamed.json", "--api-base", world.fake.url)
-    assert (status, err) == (1, "")
+    assert (status, err) == (1, "twcreds: 2 billed calls to X (GET /2/users/me)\n")
     first, second, summary = out.splitlines()
     tokens = ["\u2026" + account.access_token[-4:] for account in unnamed]
     assert first.split()[:4] == ["0", "token", tokens[0], "ok"]
@@ -1116,6 +1121,12 @@ def test_emulator_takes_every_option_of_python_m_twcreds_testing() -> None:
         "3",
         "--latency",
         "0.01",
+        "--credits",
+        "5",
+        "--daily-limit",
+        "5",
+        "--media-processing",
+        "0.5",
     ]
     declared = {o for a in emulator_parser()._actions for o in a.option_strings} - {"-h", "--help"}
     assert declared == {o for o in options if o.startswith("--")}
@@ -1134,8 +1145,9 @@ def test_emulator_takes_every_option_of_python_m_twcreds_testing() -> None:
         with pytest.raises(TwitterAPIError, match="403"):  # --read-only
             post_tweet(client, "hello")
         verify_account(account, api_base=base)  # the 3rd request of --rate-limit 3
-        with pytest.raises(RateLimitError):
+        with pytest.raises(RateLimitError) as caught:
             verify_account(account, api_base=base)
+        assert caught.value.window == "15min"  # the day's 5 (--daily-limit) are not used up
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
@@ -1424,6 +1436,175 @@ def test_convert_account_takes_only_ascii_digits_as_an_index(
     assert (status, out) == (1, "")
     assert err.startswith("twcreds: error: ")
     assert expected in err
+
+
+# --- check never pays twice -----------------------------------------------------------------
+
+
+def _cache_file() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"]) / "twcreds" / "verified.json"
+
+
+def test_check_twice_within_max_age_makes_no_call_the_second_time(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    argv = ["check", str(world.path), "--api-base", world.fake.url]
+    assert run(capsys, *argv)[0] == 0
+    assert len(world.fake.requests) == 3
+    world.fake.clear_records()
+
+    status, out, err = run(capsys, *argv)
+    assert status == 0
+    assert world.fake.requests == []
+    assert err == (
+        "twcreds: no billed call: all 3 accounts were verified within 24 h"
+        " (--max-age 0 asks X about every one)\n"
+    )
+    lines = out.splitlines()
+    assert [line.split()[1:3] for line in lines[:3]] == [
+        ["@alice", "ok"],
+        ["@bob", "ok"],
+        ["@carol", "ok"],
+    ]
+    assert all("verified 0 s ago; not asked again" in line for line in lines[:3])
+    assert lines[3] == "All 3 accounts ok."
+
+    # --max-age 0 asks again; so does another API base (its answers say nothing of X's).
+    assert run(capsys, *argv, "--max-age", "0")[2] == BILLED_3
+    assert len(world.fake.requests) == 3
+    with FakeTwitter() as other:
+        run(capsys, "check", str(world.path), "--api-base", other.url)
+        assert len(other.requests) == 3
+
+
+def test_a_rejected_account_is_asked_about_at_every_run(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    argv = ["check", str(world.path), "--api-base", world.fake.url]
+    run(capsys, *argv)
+    world.fake.revoke(world.accounts[1])
+    world.fake.clear_records()
+    # Verified a moment ago: the revocation is only seen when asked again.
+    assert run(capsys, *argv)[0] == 0
+    assert world.fake.requests == []
+    status, out, _ = run(capsys, *argv, "--max-age", "0")
+    assert status == 1
+    assert out.splitlines()[1].split()[1:3] == ["@bob", "rejected"]
+    for _ in range(2):  # forgotten, never kept as good: each run asks about it again
+        world.fake.clear_records()
+        status, out, err = run(capsys, *argv)
+        assert status == 1
+        assert err.startswith("twcreds: 1 billed call to X (GET /2/users/me); 2 verified")
+        assert [r.reason for r in world.fake.requests] == ["revoked token"]
+        assert out.splitlines()[1].split()[1:3] == ["@bob", "rejected"]
+
+
+def test_the_cache_holds_no_token_and_is_private(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    run(capsys, "check", str(world.path), "--api-base", world.fake.url)
+    cache = _cache_file()
+    assert cache.stat().st_mode & 0o777 == 0o600
+    text = cache.read_text(encoding="utf-8")
+    for account in world.accounts:
+        assert account.access_token not in text
+        assert account.consumer_key not in text
+        assert account.screen_name is not None
+        assert account.screen_name not in text
+    for secret in world.secrets:
+        assert secret not in text
+    data = json.loads(text)
+    assert len(data["verified"]) == 3
+    first_key = data["key"]
+    cache.unlink()  # a new cache file gets a new key: the hashes cannot be compared
+    run(capsys, "check", str(world.path), "--api-base", world.fake.url)
+    again = json.loads(cache.read_text(encoding="utf-8"))
+    assert again["key"] != first_key
+    assert set(again["verified"]).isdisjoint(data["verified"])
+    cache.write_text("{not json", encoding="utf-8")  # a broken cache only costs calls
+    world.fake.clear_records()
+    assert run(capsys, "check", str(world.path), "--api-base", world.fake.url)[0] == 0
+    assert len(world.fake.requests) == 3
+
+
+def test_check_offline_makes_no_call(
+    capsys: pytest.CaptureFixture[str], fake: FakeTwitter, tmp_path: Path
+) -> None:
+    app = fake.create_app()
+    alice = fake.issue_token(app, "alice")
+    client = fake.create_oauth2_app()
+    fresh = fake.issue_oauth2_token(client, "olive")
+    stale = fake.issue_oauth2_token(client, "oscar", expires_in=0)
+    dead = fake.issue_oauth2_token(client, "dead", expires_in=0).model_copy(
+        update={"refresh_token": None}
+    )
+    narrow = fake.issue_oauth2_token(client, "nora", scopes=("tweet.read", "users.read"))
+    path = tmp_path / "all.json"
+    save_accounts(path, [alice, fresh, stale, dead, narrow])
+    save_accounts(tmp_path / "alice.json", [alice])
+    run(capsys, "check", str(tmp_path / "alice.json"), "--api-base", fake.url)
+    fake.clear_records()
+    path.chmod(0o644)
+
+    status, out, err = run(capsys, "check", str(path), "--offline", "--api-base", fake.url)
+    assert "twcreds: warning:" in err
+    assert fake.requests == []
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("5 accounts read: formats, duplicates and user ids are good")
+    assert f"{path}: readable or writable by other users; run `chmod 600 {path}`" in lines
+    rows = {line.split()[1]: line for line in lines if line.split()[0].isdigit()}
+    assert rows["@alice"].split()[2] == "ok"
+    assert "verified 0 s ago" in rows["@alice"]
+    assert rows["@olive"].split()[2] == "ok"
+    assert "token until" in rows["@olive"]
+    assert "refreshed at its next call" in rows["@oscar"]
+    assert rows["@dead"].split()[2] == "expired"
+    assert "never verified here" in rows["@dead"]
+    assert rows["@nora"].split()[2] == "scopes"
+    assert "lacks tweet.write media.write offline.access" in rows["@nora"]
+    assert lines[-1] == "3 problems found offline."
+    for account in (fresh, stale, dead, narrow):
+        for secret in (account.access_token, account.refresh_token):
+            assert secret is None or secret.get_secret_value() not in out + err
+
+
+def test_todays_refusals_through_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with FakeTwitter(daily_limit=1) as fake:
+        app = fake.create_app()
+        capped = fake.issue_token(app, "capped")
+        verify_account(capped, api_base=fake.url)  # its one read of the day
+        other_app = fake.create_app()
+        outside = fake.issue_token(other_app, "outside")
+        fake.set_app_enrolled(other_app, False)
+        bearer = fake.create_bearer_token(app)
+        mistaken = OAuth2Account(
+            client_id=fake.create_oauth2_app().client_id,
+            access_token=bearer.bearer_token,
+            expires_at=datetime.now(timezone.utc) + timedelta(hours=2),
+            screen_name="mistaken",
+        )
+        path = tmp_path / "today.json"
+        save_accounts(path, [capped, outside, mistaken])
+        status, out, _ = run(capsys, "check", str(path), "--api-base", fake.url)
+        assert status == 1
+        capped_line, outside_line, mistaken_line, summary = out.splitlines()
+        assert capped_line.split()[1:3] == ["@capped", "rate-limited"]
+        assert "the account's 24-hour limit is used up" in capped_line
+        assert re.search(r"\(in 2[34] h \d+ min\)", capped_line)
+        assert outside_line.split()[1:3] == ["@outside", "error"]
+        assert "attach the app to a Project" in outside_line
+        assert mistaken_line.split()[1:3] == ["@mistaken", "error"]
+        assert "never an app-only bearer token" in mistaken_line
+        assert summary == "0 of 3 accounts ok; 2 error, 1 rate-limited."
+
+        fake.set_app_enrolled(other_app, True)
+        fake.credits = 0
+        fake.clear_records()
+        status, out, _ = run(capsys, "check", str(path), "--api-base", fake.url)
+        assert len(fake.requests) == 3  # nothing was cached as good
+        assert out.splitlines()[1].split()[1:3] == ["@outside", "no-credits"]
+        assert "add credits" in out.splitlines()[1]
 
 
 # --- the state file and the store's unnamed accounts --------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -207,6 +208,46 @@ def test_authorize_account_runs_the_guides_secondary_account_flow(
     assert (saved.stat().st_mode & 0o777) == 0o600
 
 
+def test_post_with_media_posts_pictures_and_explains_refusals(tmp_path: Path) -> None:
+    from twcreds.demo import picture
+
+    with FakeTwitter(daily_limit=1) as fake:
+        [account] = _accounts(fake, "pictures")
+        save_accounts(tmp_path / "accounts.json", [account])
+        (tmp_path / "a.png").write_bytes(picture())
+        (tmp_path / "b.png").write_bytes(picture(32, 16))
+        argv = ["a.png", "b.png", "--text", "two pictures", "--source", "accounts.json"]
+
+        done = _run(fake, "post_with_media.py", *argv, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        [tweet] = fake.tweets
+        assert (tweet.screen_name, tweet.text, len(tweet.media_ids)) == (
+            "pictures",
+            "two pictures",
+            2,
+        )
+        held = {m.id: m for m in fake.media}
+        assert fake.media_content(tweet.media_ids[1]) == (tmp_path / "b.png").read_bytes()
+        assert all(held[i].media_type == "image/png" for i in tweet.media_ids)
+        assert f"posted tweet {tweet.id} with 2 media" in done.stdout
+
+        again = _run(fake, "post_with_media.py", "a.png", "--source", "accounts.json", cwd=tmp_path)
+        assert again.returncode == 1
+        assert "the 24h-user limit is used up; try again at" in again.stderr
+        assert len(fake.tweets) == 1
+
+        fake.clear_records()
+        text = ["--text", "x" * 281]
+        refused = _run(
+            fake, "post_with_media.py", "a.png", *text, "--source", "accounts.json", cwd=tmp_path
+        )
+        assert refused.returncode == 1
+        assert "not posted (no call made):" in refused.stderr
+        assert "281 characters as X counts them" in refused.stderr
+        assert fake.requests == []
+        assert not any(s in done.stdout + again.stderr for s in _secrets([account]))
+
+
 def test_the_demo_runs_the_whole_journey() -> None:
     lines: list[str] = []
     assert run_demo(lines.append) == 0
@@ -214,9 +255,11 @@ def test_the_demo_runs_the_whole_journey() -> None:
     assert text.count("@primary_bot (OAuth 1.0a): verified, posted tweet") == 2
     assert text.count("@secondary_bot (OAuth 1.0a): verified, posted tweet") == 2
     assert text.count("@oauth2_bot (OAuth 2.0): verified, posted tweet") == 2
+    assert text.count("verified, posted tweet") == 6
+    assert len(re.findall(r"posted tweet \d+ with a picture", text)) == 3
     assert "refreshed it before posting (1 refresh)" in text
     assert "the stored one is live" in text
-    assert "recorded 6 of 6 posts" in text
+    assert "recorded 6 of 6 posts from the right accounts, 3 with the picture intact" in text
     assert "(mode 0600)" in text
 
 
@@ -227,7 +270,8 @@ def test_the_demo_keeps_its_file_where_asked(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "script", ["post_from_all.py", "check_accounts.py", "authorize_account.py"]
+    "script",
+    ["post_from_all.py", "check_accounts.py", "authorize_account.py", "post_with_media.py"],
 )
 def test_each_example_has_help(script: str) -> None:
     done = subprocess.run(

@@ -34,6 +34,7 @@ from twcreds import (
     make_client,
     post_tweet,
     start_authorization,
+    upload_media,
     verify_account,
 )
 from twcreds.cli import main
@@ -446,3 +447,68 @@ def test_a_screen_name_from_users_me_is_shown_escaped(hostile: Hostile) -> None:
         verify_account(ACCOUNT, api_base=hostile.url)
     assert_printable(str(caught.value))
     assert_no_canary(caught.value)
+
+
+# --- media: answers X would never give ----------------------------------------------------
+
+VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)
+MEDIA = "/2/media/upload"
+
+
+def _chunked(server: Hostile, finalize: object, status: object | None = None) -> None:
+    server.answer(f"{MEDIA}/initialize", 200, json.dumps({"data": {"id": "1234"}}))
+    server.answer(f"{MEDIA}/1234/append", 204, b"")
+    server.answer(f"{MEDIA}/1234/finalize", 200, json.dumps(finalize))
+    if status is not None:
+        server.answer(MEDIA, 200, json.dumps(status))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"data": {}},
+        {"data": {"id": HOSTILE_TEXT}},
+        {"data": {"id": True}},
+        {"data": ["1234"]},
+        [],
+    ],
+)
+def test_an_upload_answer_without_a_media_id(hostile: Hostile, answer: object) -> None:
+    hostile.answer(MEDIA, 200, json.dumps(answer))
+    client = make_client(ACCOUNT, api_base=hostile.url)
+    with pytest.raises(TwitterAPIError, match="X's answer holds no media id") as caught:
+        upload_media(client, b"\x89PNG\r\n\x1a\n" + bytes(10))
+    assert_no_canary(caught.value)
+
+
+def test_a_processing_state_no_one_documented_is_shown_escaped(hostile: Hostile) -> None:
+    _chunked(hostile, {"data": {"id": "1234", "processing_info": {"state": HOSTILE_TEXT}}})
+    client = make_client(ACCOUNT, api_base=hostile.url)
+    with pytest.raises(TwitterAPIError, match="which twcreds does not know") as caught:
+        upload_media(client, VIDEO)
+    assert not any(control in str(caught.value) for control in CONTROLS)
+    assert_no_canary(caught.value)
+
+
+def test_a_hostile_failure_reason_is_shown_escaped(hostile: Hostile) -> None:
+    info = {"state": "failed", "error": {"code": "x", "message": HOSTILE_TEXT * 50}}
+    _chunked(hostile, {"data": {"id": "1234", "processing_info": info}})
+    client = make_client(ACCOUNT, api_base=hostile.url)
+    with pytest.raises(TwitterAPIError, match="X could not process it") as caught:
+        upload_media(client, VIDEO)
+    error = caught.value
+    assert error.code is None
+    assert not any(control in str(error) for control in CONTROLS)
+    assert len(str(error)) < 600
+
+
+@pytest.mark.parametrize("pause", [-5, "soon", None, True, 1e-9])
+def test_a_strange_check_after_is_not_obeyed_blindly(hostile: Hostile, pause: object) -> None:
+    info = {"state": "pending", "check_after_secs": pause}
+    done = {"data": {"id": "1234", "processing_info": {"state": "succeeded"}}}
+    _chunked(hostile, {"data": {"id": "1234", "processing_info": info}}, done)
+    client = make_client(ACCOUNT, api_base=hostile.url)
+    started = time.monotonic()
+    assert upload_media(client, VIDEO) == "1234"
+    assert time.monotonic() - started < 3  # absent or unreadable: 1 s; negative: none
+    assert hostile.paths[-1] == MEDIA

@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from twcreds.api import post_tweet, verify_account
+    from twcreds.api import post_tweet, upload_media, verify_account
     from twcreds.authorization import (
         DEFAULT_REDIRECT_URI,
         authorize,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         CredentialsError,
         CredentialsNotFoundError,
         CredentialsRejectedError,
+        CreditsDepletedError,
         InsecurePermissionsWarning,
         RateLimitError,
         TwcredsError,
@@ -68,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "CredentialsError": "twcreds.errors",
     "CredentialsNotFoundError": "twcreds.errors",
     "CredentialsRejectedError": "twcreds.errors",
+    "CreditsDepletedError": "twcreds.errors",
     "InsecurePermissionsWarning": "twcreds.errors",
     "OAuth2Account": "twcreds.models",
     "OAuth2App": "twcreds.models",
@@ -95,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "save_accounts": "twcreds.store",
     "start_authorization": "twcreds.authorization",
     "start_oauth2_authorization": "twcreds.authorization",
+    "upload_media": "twcreds.api",
     "verify_account": "twcreds.api",
 }
 
@@ -109,6 +112,7 @@ __all__ = [
     "CredentialsError",
     "CredentialsNotFoundError",
     "CredentialsRejectedError",
+    "CreditsDepletedError",
     "InsecurePermissionsWarning",
     "OAuth2Account",
     "OAuth2App",
@@ -137,6 +141,7 @@ __all__ = [
     "save_accounts",
     "start_authorization",
     "start_oauth2_authorization",
+    "upload_media",
     "verify_account",
 ]
 

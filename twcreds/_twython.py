@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from twcreds.models import BearerToken, OAuth2Account
 
 __all__ = [
+    "MEDIA_UPLOAD",
     "TWEETS",
     "TWITTER_API",
     "USERS_ME",
@@ -72,6 +73,7 @@ _PARSE_FAILURES = (ValueError, TypeError, AttributeError, KeyError, IndexError, 
 TWITTER_API = "https://api.twitter.com"
 USERS_ME = f"{TWITTER_API}/2/users/me"
 TWEETS = f"{TWITTER_API}/2/tweets"
+MEDIA_UPLOAD = f"{TWITTER_API}/2/media/upload"
 
 #: Hosts whose full URLs are sent to ``api_base`` instead (media methods hard-code upload.).
 _TWITTER_HOSTS = (

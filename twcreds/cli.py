@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from twcreds.errors import RateLimitError
     from twcreds.formats import Parsed
     from twcreds.models import AccountList, AnyAccount, App, OAuth2Account, OAuth2App
+    from twcreds.verified import VerificationCache
 
 __all__ = ["build_parser", "main", "main_exit", "parse_args"]
 
@@ -43,6 +44,8 @@ FORMATS = ("json", "lines", "env")
 READ_FORMATS = (*FORMATS, "twurlrc", "twarc", "twarc2", "xurl")
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
+#: How recent a verification `twcreds check` takes instead of a billed call.
+DEFAULT_MAX_AGE = 24 * 3600.0
 
 
 class CommandError(Exception):
@@ -264,6 +267,15 @@ def _positive_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     return _positive(float, text)
+
+
+def _duration(text: str) -> float:
+    """``--max-age``: seconds, or a number with ``s``, ``m``, ``h`` or ``d``; 0 allowed."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)\s*", text.lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90, 30m, 24h, 2d")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return float(match.group(1)) * unit
 
 
 def _api_base_option(text: str) -> str:
@@ -1169,6 +1181,8 @@ examples:
   twcreds check
   twcreds check accounts.json --workers 16
   twcreds check --json | jq -r '.[] | select(.status != "ok") | .screen_name'
+  twcreds check accounts.json --max-age 1h       # ask again about what is older than 1 hour
+  twcreds check accounts.json --offline          # no call, no cost
   twcreds check .env --api-base http://127.0.0.1:8765
 
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
@@ -1177,6 +1191,16 @@ rejected (with the usual causes), rate-limited (with the reset time), unreachabl
 error (any other answer). An account without a screen name is shown by its user id, or
 failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
+
+Each GET /2/users/me is a billed read, so an account verified within --max-age (default
+24h) is not asked about again: its line says when it was verified. The count of billed
+calls is said (on stderr) before any is made. What X rejected is never remembered as
+good: it is asked about at every run. --max-age 0 asks X about every account. The times
+are kept in the user cache dir (twcreds/verified.json), under a keyed hash: never a token.
+
+--offline makes no call at all: it checks what can be checked locally (every value's
+format, duplicates, a user id against its token, the file's permissions, OAuth 2.0
+expiry and scopes) and says when each account was last verified.
 
 --json prints a list instead, one object per account with the keys index, screen_name,
 user_id, kind (oauth1 or oauth2), access_token (masked), status (ok, rejected,
@@ -1205,19 +1229,36 @@ rate-limited, unreachable, error) and detail (the line's text); never a secret.
     help=f"per connect and per read (default: {DEFAULT_TIMEOUT:g})",
 )
 @_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
+@_argument(
+    "--max-age",
+    type=_duration,
+    default=DEFAULT_MAX_AGE,
+    metavar="AGE",
+    help="skip accounts verified within AGE (30m, 24h, 2d, seconds; 0: verify all; default: 24h)",
+)
+@_argument("--offline", action="store_true", help="make no call: check locally only")
 @_format_options()
 @_api_base
 def _cmd_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
+    from twcreds import models
     from twcreds._twython import resolve_api_base
     from twcreds.sources import locate_accounts
+    from twcreds.verified import VerificationCache
 
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _check_format_needs_source(args, args.source)
     # Not _read: check needs no record's place, so a large file takes the fast path.
     accounts, store = locate_accounts(args.source, format=args.format, prefix=args.prefix)
     total = len(accounts)
+    cache = VerificationCache(api_base=base)
+    if args.offline:
+        if args.json:
+            args.parser.error("--json reports what X answered: not with --offline")
+        return _check_offline(args, store, accounts, cache)
+    todo, cached = _check_plan(accounts, cache, args.max_age)
+    _announce_billed_calls(len(todo), len(cached), args.max_age)
     ellipsis = _ellipsis(sys.stdout)
     labels = [
         account.label
@@ -1228,21 +1269,39 @@ def _cmd_check(args: argparse.Namespace) -> int:
     index_width = len(str(total - 1))
     label_width = max(len(label) for label in labels)
     progress = sys.stderr if sys.stderr.isatty() else None
-    results: dict[int, tuple[str, str]] = {}
+    results: dict[int, tuple[str, str]] = {
+        index: ("ok", _cached_detail(age)) for index, age in cached.items()
+    }
     shown = 0
-    _progress(progress, f"\rchecked 0/{total}")
-    for index, result in _check_all(accounts, base, args.timeout, args.workers, store):
-        results[index] = result
-        _progress(progress, "\r\x1b[K")
-        # Lines come out in the SOURCE's order, each as soon as those before it are done.
-        while shown in results:
-            status, detail = results[shown]
-            line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
-            if not args.json:
-                _out(line.rstrip())
-            shown += 1
-        if len(results) < total:
-            _progress(progress, f"\rchecked {len(results)}/{total}")
+    _progress(progress, f"\rchecked {len(results)}/{total}")
+    asked = models.AccountList.model_construct([accounts[index] for index in todo])
+    checks = _check_all(asked, base, args.timeout, args.workers, store) if todo else iter(())
+    try:
+        for position, result in checks:
+            index = todo[position]
+            results[index] = result
+            _remember(cache, accounts[index], result[0])
+            _progress(progress, "\r\x1b[K")
+            # Lines come out in the SOURCE's order, each as soon as those before are done.
+            while shown in results:
+                status, detail = results[shown]
+                line = (
+                    f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}"
+                    f"  {detail}"
+                )
+                if not args.json:
+                    _out(line.rstrip())
+                shown += 1
+            if len(results) < total:
+                _progress(progress, f"\rchecked {len(results)}/{total}")
+    finally:
+        _save_cache(cache)  # the calls made are paid for, Ctrl-C or not
+    while shown in results:  # every account came from the cache
+        status, detail = results[shown]
+        line = f"{shown:>{index_width}}  {labels[shown]:<{label_width}}  {status:<12}  {detail}"
+        if not args.json:
+            _out(line.rstrip())
+        shown += 1
     failed = Counter(status for status, _ in results.values() if status != "ok")
     if args.json:
         _print_check_json(accounts, results, ellipsis)
@@ -1281,6 +1340,125 @@ def _masked_token(account: AnyAccount, ellipsis: str) -> str:
     return mask(token if isinstance(token, str) else token.get_secret_value(), ellipsis)
 
 
+def _check_plan(
+    accounts: AccountList, cache: VerificationCache, max_age: float
+) -> tuple[list[int], dict[int, float]]:
+    """Which accounts to ask X about (their indexes), and which were verified recently
+    enough to skip (index -> seconds since)."""
+    todo: list[int] = []
+    cached: dict[int, float] = {}
+    for index, account in enumerate(accounts):
+        age = cache.fresh(account, max_age)
+        if age is None:
+            todo.append(index)
+        else:
+            cached[index] = age
+    return todo, cached
+
+
+def _announce_billed_calls(calls: int, cached: int, max_age: float) -> None:
+    """Say, before any call, what the check will cost: one billed read per account asked."""
+    within = _age(max_age)
+    if not calls:
+        _err(
+            f"{PROG}: no billed call: all {_count(cached)} were verified within {within}"
+            " (--max-age 0 asks X about every one)"
+        )
+        return
+    plural = "s" if calls != 1 else ""
+    skipped = (
+        f"; {cached} verified within {within} {'is' if cached == 1 else 'are'} not asked"
+        " again (--max-age 0 asks about every account)"
+        if cached
+        else ""
+    )
+    _err(f"{PROG}: {calls} billed call{plural} to X (GET /2/users/me){skipped}")
+
+
+def _age(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h``, ``2 d``: for messages."""
+    if seconds < 120:
+        return f"{round(seconds)} s"
+    if seconds < 2 * 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 2 * 86400:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
+
+
+def _cached_detail(age: float) -> str:
+    return f"verified {_age(age)} ago; not asked again (--max-age 0 to ask)"
+
+
+def _remember(cache: VerificationCache, account: AnyAccount, status: str) -> None:
+    """Keep a good answer; drop what is known of an account X rejected (401, 403, ...).
+
+    A rate limit, a network failure or spent credits say nothing of the credentials: what
+    was known stays as it was.
+    """
+    if status == "ok":
+        cache.record([account])
+    elif status not in ("rate-limited", "unreachable", "no-credits"):
+        cache.forget(account)
+
+
+def _save_cache(cache: VerificationCache) -> None:
+    try:
+        cache.save()
+    except TwcredsError as exc:
+        _err(f"{PROG}: warning: the verification times were not kept: {exc}")
+
+
+def _check_offline(
+    args: argparse.Namespace, path: Path | None, accounts: AccountList, cache: VerificationCache
+) -> int:
+    """``--offline``: what can be checked without a call, one line per account."""
+    from twcreds.models import OAuth2Account
+
+    loaded = len(accounts)
+    _out(
+        f"{_count(loaded)} read: formats, duplicates and user ids are good"
+        " (checked offline; no call made)."
+    )
+    failures = 0
+    source = Path(args.source).expanduser() if args.source else path
+    if (
+        os.name == "posix"
+        and source is not None
+        and source.is_file()
+        and source.stat().st_mode & 0o077
+    ):
+        failures += 1
+        _out(f"{source}: readable or writable by other users; run `chmod 600 {source}`")
+    width = len(str(loaded - 1))
+    for index, account in enumerate(accounts):
+        status, notes = "ok", [account.kind]
+        if isinstance(account, OAuth2Account):
+            if account.expires_within(0):
+                if account.refresh_token is None:
+                    status = "expired"
+                    notes.append("token expired and no refresh token: `twcreds authorize --oauth2`")
+                else:
+                    notes.append("token expired; refreshed at its next call")
+            else:
+                notes.append(f"token until {_expiry(account)}")
+            missing = account.missing_scopes()
+            if missing:
+                status = "scopes"
+                notes.append(f"lacks {' '.join(missing)}: `twcreds authorize --oauth2`")
+        when = cache.verified_at(account)
+        notes.append(
+            "never verified here" if when is None else f"verified {_age(cache.now - when)} ago"
+        )
+        failures += status != "ok"
+        _out(f"{index:>{width}}  {account.label}  {status}  {'; '.join(notes)}")
+    if failures:
+        _out(f"{failures} problem{'s' if failures != 1 else ''} found offline.")
+        return EXIT_FAILED
+    _out(f"All {_count(loaded)} ok offline.")
+    return EXIT_OK
+
+
 def _check_one(
     account: AnyAccount, api_base: str, timeout: float, store: Path | None = None
 ) -> tuple[str, str]:
@@ -1291,7 +1469,12 @@ def _check_one(
     """
     from twcreds.api import verify_account
     from twcreds.clients import make_client
-    from twcreds.errors import CredentialsRejectedError, RateLimitError, TwitterConnectionError
+    from twcreds.errors import (
+        CredentialsRejectedError,
+        CreditsDepletedError,
+        RateLimitError,
+        TwitterConnectionError,
+    )
     from twcreds.models import OAuth2Account
 
     try:
@@ -1305,6 +1488,7 @@ def _check_one(
             CredentialsRejectedError: "rejected",
             RateLimitError: "rate-limited",
             TwitterConnectionError: "unreachable",
+            CreditsDepletedError: "no-credits",
         }.get(type(exc), "error")
         if isinstance(exc, RateLimitError):
             return status, _reset_detail(exc)
@@ -1330,6 +1514,13 @@ def _reset_detail(exc: RateLimitError) -> str:
     if exc.retry_after is not None:
         minutes, seconds = divmod(max(0, round(exc.retry_after)), 60)
         wait = f" (in {minutes} min {seconds} s)" if minutes else f" (in {seconds} s)"
+    if exc.window != "15min":
+        whose = "the account's" if exc.window == "24h-user" else "the app's"
+        hours, minutes = divmod(round((exc.retry_after or 0) / 60), 60)
+        return (
+            f"{whose} 24-hour limit is used up, until {exc.reset_at:%Y-%m-%d %H:%M} UTC"
+            f" (in {hours} h {minutes} min); check again then"
+        )
     return f"until {exc.reset_at:%H:%M:%S} UTC{wait}; check again then"
 
 

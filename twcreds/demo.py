@@ -4,16 +4,19 @@ Against an in-process `twcreds.testing.FakeTwitter` that checks real OAuth 1.0a
 signatures and real OAuth 2.0 tokens over real HTTP: register an app and the owner's access
 token; authorize a second account through the real PIN flow and a third through the real
 PKCE flow (OAuth 2.0); save all three to a private multi-account file; load them with
-`load_clients`; verify and post from each; let the OAuth 2.0 token expire and post again,
-which refreshes it and writes the new pair back to the file; confirm every post on the
-fake's record.
+`load_clients`; verify and post from each, with a picture uploaded through X's v2 media
+endpoints; let the OAuth 2.0 token expire and post again, which refreshes it and writes
+the new pair back to the file; confirm every post (and every picture) on the fake's record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import struct
 import tempfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +39,25 @@ def run_demo(echo: Callable[[str], object] = print, *, directory: Path | None = 
         return _journey(echo, Path(directory))
     with tempfile.TemporaryDirectory(prefix="twcreds-demo-") as tmp:
         return _journey(echo, Path(tmp))
+
+
+def picture(width: int = 64, height: int = 64) -> bytes:
+    """A small PNG (a blue-to-green gradient), made here so the demo needs no file."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((0, 4 * x, 4 * y)) for x in range(width)) for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _journey(echo: Callable[[str], object], directory: Path) -> int:
@@ -86,31 +108,41 @@ def _journey(echo: Callable[[str], object], directory: Path) -> int:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         echo(f"6. Saved the three accounts to {path} (mode {mode:04o}).")
 
-        echo("7. Loading them with load_clients() and posting from each:")
+        image = directory / "hello.png"
+        image.write_bytes(picture())
+        echo(
+            f"7. Loading them with load_clients() and posting from each, with a picture"
+            f" ({image.stat().st_size} bytes, uploaded with X's v2 media endpoints):"
+        )
         posted: list[tuple[str, str]] = []
         failures = 0
 
-        def post_from_all(greeting: str) -> None:
+        def post_from_all(greeting: str, media: list[Path]) -> None:
             nonlocal failures
             for account, client in load_clients(path, api_base=twitter.url):
+                text = f"{greeting} from @{account.screen_name}, via twcreds"
                 try:
                     me = verify_account(client)
-                    tweet = post_tweet(client, f"{greeting} from @{me.screen_name}, via twcreds")
+                    tweet = post_tweet(client, text, media=media)
                 except TwcredsError as exc:
                     failures += 1
                     echo(f"   {account.label}: FAILED: {exc}")
                     continue
                 posted.append((str(me.screen_name), str(tweet["id"])))
-                echo(f"   @{me.screen_name} ({account.kind}): verified, posted tweet {tweet['id']}")
+                extra = " with a picture" if media else ""
+                echo(
+                    f"   @{me.screen_name} ({account.kind}): verified, posted tweet"
+                    f" {tweet['id']}{extra}"
+                )
 
-        post_from_all("hello")
+        post_from_all("hello", [image])
         echo(f"8. Two hours later, @{MODERN}'s bearer token has expired:")
         expired = modern.model_copy(
             update={"expires_at": datetime.now(timezone.utc) - timedelta(minutes=1)}
         )
         save_accounts(path, [primary, secondary, expired])
         spent = modern.refresh_token
-        post_from_all("hello again")
+        post_from_all("hello again", [])
         stored = [a for a in load_accounts(path) if isinstance(a, OAuth2Account)]
         renewed = len(stored) == 1 and stored[0].refresh_token != spent
         echo(
@@ -121,13 +153,19 @@ def _journey(echo: Callable[[str], object], directory: Path) -> int:
 
         recorded = {(t.screen_name, str(t.id)) for t in twitter.tweets}
         confirmed = [post for post in posted if post in recorded]
+        held = {m.id: m.sha256 for m in twitter.media}
+        want = hashlib.sha256(image.read_bytes()).hexdigest()
+        pictured = [
+            t for t in twitter.tweets if t.media_ids and all(held[i] == want for i in t.media_ids)
+        ]
         echo(
             f"9. The offline Twitter recorded {len(confirmed)} of {len(posted) + failures}"
-            " posts from the right accounts."
+            f" posts from the right accounts, {len(pictured)} with the picture intact."
         )
     ok = (
         failures == 0
         and len(confirmed) == len(posted) == 6
+        and len(pictured) == 3
         and renewed
         and twitter.oauth2_refreshes == 1
     )

@@ -7,10 +7,13 @@ refines, so ``except ValueError`` keeps working around our loaders::
     ├── CredentialsError (also ValueError)    malformed or incomplete credentials
     │   └── CredentialsNotFoundError           nothing to load at the source or along the chain
     ├── AuthorizationError                    the PIN or PKCE flow failed
-    ├── TwitterAPIError                       Twitter answered with an error: .status, .code, .hint
+    ├── TwitterAPIError                       Twitter answered with an error: .status, .code, .hint,
+    │   │                                     and X's problem .title, .detail, .type
     │   ├── CredentialsRejectedError          401: wrong, revoked or mistimed credentials;
     │   │                                     or a refused OAuth 2.0 refresh (400)
-    │   └── RateLimitError                    429: .reset_at, .retry_after
+    │   ├── CreditsDepletedError              402: the app's pay-per-use credits are spent
+    │   └── RateLimitError                    429: .reset_at, .retry_after, .window
+    │                                         ("15min", "24h-user", "24h-app")
     └── TwitterConnectionError                the network failed or timed out
     InsecurePermissionsWarning (UserWarning)
 
@@ -28,6 +31,7 @@ __all__ = [
     "CredentialsError",
     "CredentialsNotFoundError",
     "CredentialsRejectedError",
+    "CreditsDepletedError",
     "InsecurePermissionsWarning",
     "RateLimitError",
     "TwcredsError",
@@ -95,12 +99,21 @@ class CredentialsRejectedError(TwitterAPIError):
     """Twitter answered 401: the credentials are wrong, revoked, or the clock is off."""
 
 
+class CreditsDepletedError(TwitterAPIError):
+    """X answered 402: the app's pay-per-use credit balance is spent; nothing was done."""
+
+
 class RateLimitError(TwitterAPIError):
     """Twitter answered 429.
 
     Attributes:
-        reset_at: When the limit resets (an aware UTC datetime), or ``None`` if unknown.
+        reset_at: When the exhausted limit resets (an aware UTC datetime), or ``None`` if
+            unknown.
         retry_after: Seconds to wait from now until ``reset_at`` (never negative), or ``None``.
+        window: Which limit was exhausted: ``"15min"`` (the per-endpoint window,
+            ``x-rate-limit-*``), ``"24h-user"`` (the account's daily cap,
+            ``x-user-limit-24hour-*``) or ``"24h-app"`` (the app's daily cap,
+            ``x-app-limit-24hour-*``).
     """
 
     def __init__(
@@ -112,6 +125,7 @@ class RateLimitError(TwitterAPIError):
         hint: str | None = None,
         reset_at: datetime | None = None,
         retry_after: float | None = None,
+        window: str = "15min",
         title: str | None = None,
         detail: str | None = None,
         type: str | None = None,
@@ -121,6 +135,7 @@ class RateLimitError(TwitterAPIError):
         )
         self.reset_at = reset_at
         self.retry_after = retry_after
+        self.window = window
 
 
 class TwitterConnectionError(TwcredsError, ConnectionError):

@@ -21,6 +21,14 @@ registers a client with ``create_oauth2_app()``, clicks "Authorize" with
 with ``issue_oauth2_token(app, "alice", expires_in=0)`` to get an account due a refresh;
 ``oauth2_refreshes`` counts the refreshes served.
 
+It serves X's v2 media endpoints (one-shot images; initialize, append, finalize and the
+status for GIFs and videos) with X's limits and processing states, keeping the bytes on
+disk (``fake.media``, ``media_content(id)``, ``fail_next_media()``), and bills and caps
+as X does when asked: ``FakeTwitter(credits=..., daily_limit=..., media_processing=...)``.
+``create_bearer_token(app)`` issues an app-only token that posting refuses with 403
+``unsupported-authentication``; ``set_app_enrolled(app, False)`` gives X's 403
+``client-not-enrolled``.
+
 Published test vectors can be registered as they are (``create_app(consumer_key=...,
 consumer_secret=...)``, ``issue_token(app, name, access_token=..., access_token_secret=...)``),
 and ``FakeTwitter(public_url="https://api.x.com")`` checks signatures made for the URL
@@ -37,7 +45,7 @@ pytest would then warn that it cannot rewrite its asserts (it has none).
 
 from __future__ import annotations
 
-from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
+from twcreds.testing._records import FaultKind, MediaRecord, RequestRecord, TweetRecord
 from twcreds.testing._server import FakeTwitter, Permissions
 
 try:
@@ -46,4 +54,11 @@ except ModuleNotFoundError as exc:  # pragma: no cover - pytest is a test-only d
     if exc.name != "pytest":
         raise
 
-__all__ = ["FakeTwitter", "FaultKind", "Permissions", "RequestRecord", "TweetRecord"]
+__all__ = [
+    "FakeTwitter",
+    "FaultKind",
+    "MediaRecord",
+    "Permissions",
+    "RequestRecord",
+    "TweetRecord",
+]

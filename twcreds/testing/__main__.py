@@ -80,6 +80,16 @@ def _at_least_1(text: str) -> int:
     return value
 
 
+def _at_least_0(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must not be negative")
+    return value
+
+
 def _name(text: str) -> str:
     try:
         return _screen_name(text)
@@ -132,6 +142,27 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--read-only", action="store_true", help="make the app read-only (posting gets 403)"
     )
+    parser.add_argument(
+        "--credits",
+        type=_at_least_0,
+        default=None,
+        metavar="N",
+        help="pay-per-use credits: each post spends one, then 402 (default: no billing)",
+    )
+    parser.add_argument(
+        "--daily-limit",
+        type=_at_least_1,
+        default=None,
+        metavar="N",
+        help="calls per account per 24 hours to posts and users/me, then 429 (default: none)",
+    )
+    parser.add_argument(
+        "--media-processing",
+        type=_seconds,
+        default=0.0,
+        metavar="S",
+        help="seconds a video or GIF stays in_progress after finalize (default: 0)",
+    )
     return parser
 
 
@@ -160,6 +191,9 @@ def serve(args: argparse.Namespace, *, prog: str = PROG) -> int:
         latency=args.latency,
         legacy_v1=args.legacy_v1,
         rate_limit=args.rate_limit,
+        credits=args.credits,
+        daily_limit=args.daily_limit,
+        media_processing=args.media_processing,
     )
     app = fake.create_app(permissions="read" if args.read_only else "read-write")
     account = fake.issue_token(app, args.screen_name)

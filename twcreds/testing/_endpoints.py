@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -20,9 +21,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from twcreds.testing import _pages
-from twcreds.testing._auth import MSG_215, Authenticator
+from twcreds.testing._auth import MSG_215, Authenticator, Caller
 from twcreds.testing._exchange import (
     HTML,
+    PROBLEM,
     Answer,
     Context,
     Incoming,
@@ -35,6 +37,15 @@ from twcreds.testing._exchange import (
     problem,
     text_answer,
     v1_error,
+)
+from twcreds.testing._media import (
+    APPEND_LIMIT,
+    LIMITS,
+    MEDIA_TYPES,
+    Upload,
+    categories,
+    parse_multipart,
+    sniff,
 )
 from twcreds.testing._oauth2 import OAuth2Refusal, OAuth2Server, RedirectedError, TokenAnswer
 from twcreds.testing._registry import DIGITS, Registry, User
@@ -68,6 +79,16 @@ _Kind = Literal["oauth", "oauth2", "page", "v2", "v1.1"]
 # The OAuth 2.0 scopes each v2 endpoint needs, as X's API reference lists them.
 _READ_ME = ("tweet.read", "users.read")
 _WRITE_TWEETS = ("tweet.read", "tweet.write", "users.read")
+_WRITE_MEDIA = ("media.write",)
+#: X's limit for a post's text, in twitter-text's weighted characters.
+MAX_WEIGHTED_LENGTH = 280
+_MSG_TOO_LONG = (
+    "Your Tweet text is too long. For more information on how Twitter determines text length"
+    " see https://github.com/twitter/twitter-text."
+)
+_PROBLEMS = "https://api.twitter.com/2/problems"
+#: How long X keeps an uploaded media id usable.
+_MEDIA_LIFETIME = 86400
 _Endpoint = Callable[["Endpoints", Incoming, "re.Match[str]", Context], Answer]
 
 
@@ -282,12 +303,63 @@ class Endpoints:
     # --- v2 ---------------------------------------------------------------------------------
 
     def _users_me(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
-        user = self._auth.v2_caller(req, ctx, scopes=_READ_ME).user
+        caller = self._auth.v2_caller(req, ctx, scopes=_READ_ME)
+        self._billed(caller, ctx, "GET /2/users/me")
+        user = caller.user
         data = {"id": user.user_id, "name": user.name, "username": user.screen_name}
         return json_answer(200, {"data": data})
 
+    def _billed(self, caller: Caller, ctx: Context, endpoint: str) -> None:
+        """X's checks on a billed call: the app enrolled, credits left, the daily cap.
+
+        Raises:
+            Reject: 403 ``client-not-enrolled``, 402 (no credits), or 429 (the account's
+                24-hour cap for this endpoint; its headers come with every answer).
+        """
+        self._enrolled(caller)
+        if self._registry.credits is not None and self._registry.credits <= 0:
+            raise Reject(_no_credits())
+        limit = self._settings.daily_limit
+        if limit is None:
+            return
+        now = time.time() + self._settings.clock_skew
+        count, reset = self._registry.count_daily(caller.user.user_id, endpoint, now)
+        ctx.rate_headers.update(
+            {
+                "x-user-limit-24hour-limit": str(limit),
+                "x-user-limit-24hour-remaining": str(max(0, limit - count)),
+                "x-user-limit-24hour-reset": str(reset),
+            }
+        )
+        if count > limit:
+            raise Reject(
+                problem(429, "Too Many Requests", "Too Many Requests", "daily limit reached")
+            )
+
+    def _enrolled(self, caller: Caller) -> None:
+        if self._registry.enrolled(caller.app_id):
+            return
+        detail = (
+            "When authenticating requests to the Twitter API v2 endpoints, you must use keys"
+            " and tokens from a Twitter developer App that is attached to a Project. You can"
+            " create a project via the developer portal."
+        )
+        payload = {
+            "client_id": caller.app_id,
+            "detail": detail,
+            "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+            "title": "Client Forbidden",
+            "required_enrollment": "Appropriate Level of API Access",
+            "reason": "client-not-enrolled",
+            "type": f"{_PROBLEMS}/client-forbidden",
+        }
+        answer = json_answer(403, payload, PROBLEM)
+        answer.reason = "app not enrolled"
+        raise Reject(answer)
+
     def _create_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
         caller = self._auth.v2_caller(req, ctx, scopes=_WRITE_TWEETS, write=True)
+        self._billed(caller, ctx, "POST /2/tweets")
         user = caller.user
         try:
             payload: Any = json.loads(req.body)
@@ -296,9 +368,15 @@ class Endpoints:
         except RecursionError:
             # Nested deeper than the parser goes: no tweet is shaped like that.
             return invalid_request("Request body is nested too deeply.", "JSON nested too deeply")
-        text = payload.get("text") if isinstance(payload, dict) else None
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(payload, dict):
+            return invalid_request("Request body is not a JSON object.", "not an object")
+        media_ids = self._post_media(payload.get("media"), user.user_id)
+        text = payload.get("text", "" if media_ids else None)
+        if not isinstance(text, str) or not (text.strip() or media_ids):
             return invalid_request("Tweet text is empty or missing.", "empty text")
+        if _weighted_length(text) > MAX_WEIGHTED_LENGTH:
+            return problem(403, "Forbidden", _MSG_TOO_LONG, "text too long")
+        reply_to = self._reply_to(payload.get("reply"))
         if self._is_duplicate(user.user_id, text):
             return problem(
                 403,
@@ -306,9 +384,195 @@ class Endpoints:
                 "You are not allowed to create a Tweet with duplicate content.",
                 "duplicate tweet",
             )
-        tweet = self._registry.add_tweet(caller.app_id, user, text, "v2")
+        if not self._registry.spend_credit():
+            raise Reject(_no_credits())
+        tweet = self._registry.add_tweet(
+            caller.app_id, user, text, "v2", media_ids=media_ids, reply_to=reply_to
+        )
         data = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
         return json_answer(201, {"data": data})
+
+    def _post_media(self, media: object, user_id: str) -> tuple[str, ...]:
+        """A post's media ids, each uploaded by its author and processed.
+
+        Raises:
+            Reject: 400 for ids that are malformed, unknown, someone else's, not yet
+                processed, or too many for one post.
+        """
+        if media is None:
+            return ()
+        ids = media.get("media_ids") if isinstance(media, dict) else None
+        if (
+            not isinstance(ids, list)
+            or not 1 <= len(ids) <= 4
+            or not all(isinstance(i, str) and DIGITS.fullmatch(i) for i in ids)
+        ):
+            raise Reject(invalid_request("Your media IDs are invalid.", "malformed media ids"))
+        uploads = [self._registry.media.get(media_id) for media_id in ids]
+        for upload in uploads:
+            if upload is None or upload.user_id != user_id:
+                raise Reject(invalid_request("Your media IDs are invalid.", "unknown media id"))
+            if upload.state != "succeeded":
+                message = f"Media id {upload.id} is not ready: its processing has not succeeded."
+                raise Reject(invalid_request(message, f"media {upload.state}"))
+        if len(uploads) > 1 and any(u is not None and u.kind != "image" for u in uploads):
+            message = "A post holds up to 4 images, or one GIF, or one video."
+            raise Reject(invalid_request(message, "media mix"))
+        return tuple(ids)
+
+    def _reply_to(self, reply: object) -> str | None:
+        if reply is None:
+            return None
+        tweet_id = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+        if not isinstance(tweet_id, str) or self._registry.tweet(tweet_id) is None:
+            message = "The post you are replying to does not exist or is not visible to you."
+            raise Reject(invalid_request(message, "reply to an unknown tweet"))
+        return tweet_id
+
+    # --- v2 media -----------------------------------------------------------------------------
+
+    def _media_caller(self, req: Incoming, ctx: Context) -> Caller:
+        caller = self._auth.v2_caller(req, ctx, scopes=_WRITE_MEDIA, write=True)
+        self._enrolled(caller)
+        return caller
+
+    def _media_upload(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        caller = self._media_caller(req, ctx)
+        parts = parse_multipart(req.content_type, req.body)
+        if parts is None or "media" not in parts:
+            return invalid_request("The media field is missing.", "no media part")
+        data = parts["media"]
+        media_type = _part_text(parts.get("media_type")) or sniff(bytes(data[:16])) or ""
+        kind = MEDIA_TYPES.get(media_type)
+        if kind != "image":
+            message = (
+                "One-shot uploads take images (image/jpeg, image/png, image/webp); upload"
+                " GIFs and videos with initialize, append and finalize."
+            )
+            return invalid_request(message, "one-shot upload of a non-image")
+        category = _part_text(parts.get("media_category")) or "tweet_image"
+        if category not in categories(kind):
+            return invalid_request(f"media_category {category} does not fit.", "bad category")
+        if not len(data):
+            return invalid_request("The media field is empty.", "empty media")
+        if len(data) > LIMITS[kind]:
+            return _too_large(LIMITS[kind])
+        upload = self._registry.media.create(
+            caller.user.user_id, caller.user.screen_name, media_type, category, len(data)
+        )
+        self._registry.media.hold_whole(upload, data)
+        return json_answer(200, {"data": self._media_data(upload, size=True)})
+
+    def _media_initialize(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        caller = self._media_caller(req, ctx)
+        try:
+            payload: Any = json.loads(req.body)
+        except (ValueError, RecursionError):
+            return invalid_request("Request body is not JSON.", "not JSON")
+        payload = payload if isinstance(payload, dict) else {}
+        media_type = payload.get("media_type")
+        total = payload.get("total_bytes")
+        kind = MEDIA_TYPES.get(media_type) if isinstance(media_type, str) else None
+        if kind is None or not isinstance(media_type, str):
+            return invalid_request("media_type is missing or not supported.", "bad media type")
+        if not isinstance(total, int) or isinstance(total, bool) or total < 1:
+            return invalid_request("total_bytes must be a positive integer.", "bad total_bytes")
+        category = payload.get("media_category") or categories(kind)[0]
+        if category not in categories(kind):
+            return invalid_request(f"media_category {category} does not fit.", "bad category")
+        if total > LIMITS[kind]:
+            return _too_large(LIMITS[kind])
+        upload = self._registry.media.create(
+            caller.user.user_id, caller.user.screen_name, media_type, category, total
+        )
+        return json_answer(200, {"data": self._media_data(upload)})
+
+    def _own_upload(self, caller: Caller, media_id: str) -> Upload:
+        upload = self._registry.media.get(media_id)
+        if upload is None or upload.user_id != caller.user.user_id:
+            raise Reject(invalid_request("The media id is invalid.", "unknown media id"))
+        return upload
+
+    def _media_append(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        caller = self._media_caller(req, ctx)
+        upload = self._own_upload(caller, match["id"])
+        if upload.state != "initialized":
+            return invalid_request("This upload was already finalized.", "append after finalize")
+        parts = parse_multipart(req.content_type, req.body)
+        if parts is None or "media" not in parts:
+            return invalid_request("The media field is missing.", "no media part")
+        index_text = _part_text(parts.get("segment_index")) or ""
+        if not DIGITS.fullmatch(index_text) or int(index_text) > 999:
+            return invalid_request("segment_index must be 0 to 999.", "bad segment_index")
+        index, data = int(index_text), parts["media"]
+        if len(data) > APPEND_LIMIT:
+            return _too_large(APPEND_LIMIT)
+        held = sum(size for i, size in upload.parts.items() if i != index)
+        if held + len(data) > upload.total_bytes:
+            message = "The parts appended exceed the total_bytes given at initialize."
+            return invalid_request(message, "parts exceed total_bytes")
+        self._registry.media.write_part(upload, index, data)
+        expires = int(time.time() + self._settings.clock_skew) + _MEDIA_LIFETIME
+        return json_answer(200, {"data": {"expires_at": expires}})
+
+    def _media_finalize(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        caller = self._media_caller(req, ctx)
+        upload = self._own_upload(caller, match["id"])
+        if upload.state != "initialized":
+            return invalid_request("This upload was already finalized.", "finalized twice")
+        if sum(upload.parts.values()) != upload.total_bytes or sorted(upload.parts) != list(
+            range(len(upload.parts))
+        ):
+            message = "The parts appended do not add up to the total_bytes given at initialize."
+            return invalid_request(message, "parts do not add up")
+        store = self._registry.media
+        store.assemble(upload)
+        if upload.kind == "image":
+            upload.state = "succeeded"
+            return json_answer(200, {"data": self._media_data(upload, size=True)})
+        upload.state = "pending"
+        upload.finalized_at = time.time() + self._settings.clock_skew
+        upload.failure, store.fail_next = store.fail_next, None
+        data = self._media_data(upload, size=True)
+        data["processing_info"] = {
+            "state": "pending",
+            "check_after_secs": math.ceil(self._settings.media_processing),
+        }
+        return json_answer(200, {"data": data})
+
+    def _media_status(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
+        caller = self._media_caller(req, ctx)
+        query = dict(parse_qsl(req.query))
+        if query.get("command", "STATUS") != "STATUS":
+            return invalid_request("command must be STATUS.", "bad command")
+        upload = self._own_upload(caller, query.get("media_id", ""))
+        now = time.time() + self._settings.clock_skew
+        processing = self._settings.media_processing
+        self._registry.media.advance(upload, now, processing)
+        data = self._media_data(upload)
+        if upload.kind != "image":
+            info: dict[str, object] = {"state": upload.state}
+            if upload.state == "in_progress":
+                left = processing - (now - upload.finalized_at)
+                info["check_after_secs"] = max(1, math.ceil(left))
+                info["progress_percent"] = int(100 * (1 - left / processing))
+            elif upload.state == "failed":
+                info["error"] = {"code": 1, "name": "InvalidMedia", "message": upload.failure}
+            else:
+                info["progress_percent"] = 100
+            data["processing_info"] = info
+        return json_answer(200, {"data": data})
+
+    @staticmethod
+    def _media_data(upload: Upload, *, size: bool = False) -> dict[str, object]:
+        data: dict[str, object] = {
+            "id": upload.id,
+            "media_key": upload.media_key,
+            "expires_after_secs": _MEDIA_LIFETIME,
+        }
+        if size:
+            data["size"] = upload.size
+        return data
 
     def _delete_tweet(self, req: Incoming, match: re.Match[str], ctx: Context) -> Answer:
         user = self._auth.v2_caller(req, ctx, scopes=_WRITE_TWEETS, write=True).user
@@ -430,6 +694,44 @@ def _oauth2_body(req: Incoming) -> str | None:
     return urlencode([(key, value) for key, value in data.items() if value is not None])
 
 
+def _weighted_length(text: str) -> int:
+    """A text's length as X counts it (twitter-text: URLs 23, CJK and emoji 2)."""
+    if len(text) <= MAX_WEIGHTED_LENGTH // 2:
+        return len(text)
+    from twitter_text import parse_tweet  # lazy: it compiles large regexes on import
+
+    return int(parse_tweet(text).weightedLength)
+
+
+def _part_text(part: memoryview | None) -> str | None:
+    if part is None or len(part) > 100:
+        return None
+    try:
+        return bytes(part).decode("ascii").strip() or None
+    except UnicodeDecodeError:
+        return None
+
+
+def _no_credits() -> Answer:
+    return problem(
+        402,
+        "CreditsDepleted",
+        "Your enrolled account does not have any credits to fulfill this request.",
+        "no credits left",
+        type=f"{_PROBLEMS}/credits",
+    )
+
+
+def _too_large(limit: int) -> Answer:
+    return problem(
+        400,
+        "Invalid Request",
+        f"File size exceeds {limit} bytes.",
+        "media too large",
+        type=f"{_PROBLEMS}/invalid-request",
+    )
+
+
 def _redirect(location: str, reason: str | None) -> Answer:
     # A browser follows it to the app's redirect URI (the loopback listener of a CLI).
     return Answer(302, b"", HTML, headers={"Location": location}, reason=reason)
@@ -467,6 +769,11 @@ _ROUTES = (
     _route("POST", r"/2/oauth2/token", "oauth2", Endpoints._oauth2_token),
     _route("POST", r"/2/oauth2/revoke", "oauth2", Endpoints._oauth2_revoke),
     _route("GET", r"/2/users/me", "v2", Endpoints._users_me),
+    _route("POST", r"/2/media/upload", "v2", Endpoints._media_upload),
+    _route("GET", r"/2/media/upload", "v2", Endpoints._media_status),
+    _route("POST", r"/2/media/upload/initialize", "v2", Endpoints._media_initialize),
+    _route("POST", r"/2/media/upload/(?P<id>[0-9]+)/append", "v2", Endpoints._media_append),
+    _route("POST", r"/2/media/upload/(?P<id>[0-9]+)/finalize", "v2", Endpoints._media_finalize),
     _route("POST", r"/2/tweets", "v2", Endpoints._create_tweet),
     _route("DELETE", r"/2/tweets/(?P<id>[^/]+)", "v2", Endpoints._delete_tweet),
     _route("GET", r"/1\.1/account/verify_credentials\.json", "v1.1", Endpoints._verify_credentials),

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from twcreds.testing._exchange import JSON, Answer, Incoming, html_answer, text_answer
+from twcreds.testing._media import MEDIA_BODY_LIMIT
 from twcreds.testing._records import FaultKind
 
 __all__ = ["HANG_LIMIT", "MAX_BODY", "Fault", "FaultQueue", "Reply", "Server", "Service"]
 
 logger = logging.getLogger("twcreds.testing")
 
+#: The largest request body read, except on the media endpoints (`MEDIA_BODY_LIMIT`).
 MAX_BODY = 1024 * 1024
 #: How long a ``"hang"`` fault holds a request when the server is not stopped first.
 HANG_LIMIT = 60.0
@@ -270,7 +272,7 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         path, _, query = self.path.partition("?")
-        body = self._read_body()
+        body = self._read_body(MEDIA_BODY_LIMIT if path.startswith("/2/media/") else MAX_BODY)
         if body is None:
             return
         incoming = Incoming(
@@ -290,7 +292,7 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
             return
         self._send(reply.answer)
 
-    def _read_body(self) -> bytes | None:
+    def _read_body(self, limit: int) -> bytes | None:
         if self.headers.get("Transfer-Encoding"):
             self._send(text_answer(411, "Length Required"), close=True)
             return None
@@ -298,7 +300,7 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > MAX_BODY:
+        if length < 0 or length > limit:
             self._send(text_answer(413 if length > 0 else 400, "Bad Content-Length"), close=True)
             return None
         return self.rfile.read(length) if length else b""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["FaultKind", "RequestRecord", "TweetRecord"]
+__all__ = ["FaultKind", "MediaRecord", "RequestRecord", "TweetRecord"]
 
 #: The failures :meth:`FakeTwitter.fail_next` can inject.
 FaultKind = Literal["close", "hang", "html", "garbage"]
@@ -28,6 +28,8 @@ class TweetRecord:
         consumer_key: The consumer key of the app that posted it (OAuth 1.0a), or its
             OAuth 2.0 client id.
         api: ``"v2"`` for ``POST /2/tweets``, ``"v1.1"`` for ``statuses/update``.
+        media_ids: The ids of its media (see :attr:`FakeTwitter.media`), in order.
+        reply_to: The id of the tweet it answers, if any.
     """
 
     id: str
@@ -36,6 +38,34 @@ class TweetRecord:
     user_id: str
     consumer_key: str
     api: Literal["v2", "v1.1"] = "v2"
+    media_ids: tuple[str, ...] = ()
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaRecord:
+    """A media item uploaded to the fake (see :meth:`FakeTwitter.media_content` for its bytes).
+
+    Attributes:
+        id: The media id, digits as a string.
+        media_key: X's media key (``3_...`` image, ``16_...`` GIF, ``7_...`` video).
+        media_type: Its MIME type, as given at upload or sniffed.
+        category: X's media category (``tweet_image``, ``tweet_video``, ...).
+        size: The bytes held (0 until the upload is finalized).
+        sha256: Their SHA-256, hex (empty until finalized).
+        state: ``"initialized"`` (parts still coming), ``"pending"``, ``"in_progress"``,
+            ``"succeeded"`` or ``"failed"``.
+        screen_name: Who uploaded it.
+    """
+
+    id: str
+    media_key: str
+    media_type: str
+    category: str
+    size: int
+    sha256: str
+    state: str
+    screen_name: str
 
 
 @dataclass(frozen=True)

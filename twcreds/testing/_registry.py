@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from twcreds.models import Account, App
+from twcreds.testing._media import MediaStore
 from twcreds.testing._records import RequestRecord, TweetRecord
 
 __all__ = [
+    "DAILY_WINDOW",
     "DIGITS",
     "RATE_LIMIT_WINDOW",
     "AccessToken",
@@ -43,6 +45,8 @@ __all__ = [
 Permissions = Literal["read", "read-write"]
 
 RATE_LIMIT_WINDOW = 15 * 60
+#: X's daily caps run over 24 hours.
+DAILY_WINDOW = 24 * 3600
 DIGITS = re.compile(r"[0-9]+")
 
 _ALNUM = string.ascii_letters + string.digits
@@ -216,6 +220,12 @@ class Registry:
         self._refresh: dict[str, RefreshGrant] = {}
         self._oauth2_dead: set[str] = set()  # revoked access tokens, spent refresh tokens
         self._app_bearers: dict[str, str] = {}  # app-only bearer token -> consumer key
+        self._daily: dict[tuple[str, str], _Window] = {}  # (user id, endpoint) -> window
+        self._unenrolled: set[str] = set()  # consumer keys and client ids
+        #: Credits left (each post spends one); None for no billing.
+        self.credits: int | None = None
+        #: Uploaded media, their bytes on disk.
+        self.media = MediaStore()
         self.oauth2_refreshes = 0
         self._next_tweet_id = 1_800_000_000_000_000_000 + secrets.randbelow(10**17)
 
@@ -648,14 +658,58 @@ class Registry:
             return window.count, window.reset
 
     def reset_rate_limits(self) -> None:
-        """Start a fresh window for every token."""
+        """Start a fresh window for every token, and a fresh day for every account."""
         with self.lock:
             self._windows.clear()
+            self._daily.clear()
+
+    def count_daily(self, user_id: str, endpoint: str, now: float) -> tuple[int, int]:
+        """Count a call against an account's 24-hour window for one endpoint.
+
+        Returns:
+            The calls counted in the window, this one included, and when it ends (epoch).
+        """
+        with self.lock:
+            window = self._daily.get((user_id, endpoint))
+            if window is None or now >= window.reset:
+                window = self._daily[user_id, endpoint] = _Window(int(now) + DAILY_WINDOW)
+            window.count += 1
+            return window.count, window.reset
+
+    def set_enrolled(self, app_id: str, enrolled: bool) -> None:
+        """Put an app in a project with API access (True), or take it out (False)."""
+        with self.lock:
+            if enrolled:
+                self._unenrolled.discard(app_id)
+            else:
+                self._unenrolled.add(app_id)
+
+    def enrolled(self, app_id: str) -> bool:
+        """Whether the app (consumer key or client id) may call the v2 API."""
+        with self.lock:
+            return app_id not in self._unenrolled
+
+    def spend_credit(self) -> bool:
+        """Spend one credit; False (and nothing spent) when none are left."""
+        with self.lock:
+            if self.credits is None:
+                return True
+            if self.credits <= 0:
+                return False
+            self.credits -= 1
+            return True
 
     # --- tweets -----------------------------------------------------------------------------
 
     def add_tweet(
-        self, consumer_key: str, user: User, text: str, api: Literal["v2", "v1.1"]
+        self,
+        consumer_key: str,
+        user: User,
+        text: str,
+        api: Literal["v2", "v1.1"],
+        *,
+        media_ids: tuple[str, ...] = (),
+        reply_to: str | None = None,
     ) -> TweetRecord:
         """Hold a new tweet, with a fresh id greater than every earlier one."""
         with self.lock:
@@ -667,6 +721,8 @@ class Registry:
                 user_id=user.user_id,
                 consumer_key=consumer_key,
                 api=api,
+                media_ids=media_ids,
+                reply_to=reply_to,
             )
             self._tweets[tweet.id] = tweet
             return tweet

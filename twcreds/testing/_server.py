@@ -33,7 +33,7 @@ from twcreds.testing._endpoints import Endpoints
 from twcreds.testing._exchange import TEXT, Answer, Context, Incoming, Settings
 from twcreds.testing._http import FaultQueue, Reply, Server
 from twcreds.testing._oauth2 import SCOPES, OAuth2Refusal, RedirectedError
-from twcreds.testing._records import FaultKind, RequestRecord, TweetRecord
+from twcreds.testing._records import FaultKind, MediaRecord, RequestRecord, TweetRecord
 from twcreds.testing._registry import Permissions, Registry
 
 __all__ = ["FakeTwitter", "Permissions"]
@@ -184,10 +184,30 @@ class FakeTwitter:
             Twitter itself (``https://api.x.com``, as in X's documented examples). Signatures
             are checked against this URL followed by the request's path; None (the
             default) checks them against ``http://`` and the ``Host`` header sent.
+        credits: Pay-per-use credits: each post spends one; once none are left, posts
+            and ``GET /2/users/me`` answer 402, as X does when the balance is spent. None
+            (the default) for no billing. :attr:`credits` tells what is left.
+        daily_limit: Calls per account per 24 hours to each capped endpoint (posts, and
+            ``GET /2/users/me``); past it, 429 with X's ``x-user-limit-24hour-*``
+            headers, whose reset is a day away while ``x-rate-limit-reset`` says 15
+            minutes. None for no cap.
+        media_processing: Seconds a video or GIF stays ``in_progress`` after finalize;
+            0 makes the first status call report ``succeeded``.
+
+    The v2 media endpoints take OAuth 1.0a (a read-write token) and OAuth 2.0 tokens with
+    ``media.write``: ``POST /2/media/upload`` (one image, at most 5 MB),
+    ``POST /2/media/upload/initialize``, ``.../{id}/append`` (parts of at most 5 MB,
+    ``segment_index`` 0 to 999), ``.../{id}/finalize``, and ``GET /2/media/upload``
+    (``command=STATUS``), with X's limits (image 5 MB, GIF 15 MB, video 512 MB) and
+    processing states (``pending``, ``in_progress``, ``succeeded``, or ``failed`` after
+    :meth:`fail_next_media`). Uploaded bytes are kept on disk, not in memory; a post's
+    ``media.media_ids`` must name processed media of its author. A post's text is at
+    most 280 characters as X counts them (twitter-text), else 403.
 
     Raises:
-        ValueError: A negative latency or window, a rate limit below 1, or a
-            ``public_url`` that is not an ``http(s)://host[:port][/path]`` URL.
+        ValueError: A negative latency, window or processing time, a rate or daily limit
+            below 1, negative credits, or a ``public_url`` that is not an
+            ``http(s)://host[:port][/path]`` URL.
     """
 
     def __init__(
@@ -202,12 +222,21 @@ class FakeTwitter:
         timestamp_window: float = 300.0,
         reject_duplicates: bool = True,
         public_url: str | None = None,
+        credits: int | None = None,
+        daily_limit: int | None = None,
+        media_processing: float = 0.0,
     ) -> None:
-        if latency < 0 or timestamp_window < 0:
-            msg = "latency and timestamp_window must not be negative"
+        if latency < 0 or timestamp_window < 0 or media_processing < 0:
+            msg = "latency, timestamp_window and media_processing must not be negative"
             raise ValueError(msg)
         if rate_limit is not None and rate_limit < 1:
             msg = "rate_limit must be at least 1, or None for no limit"
+            raise ValueError(msg)
+        if daily_limit is not None and daily_limit < 1:
+            msg = "daily_limit must be at least 1, or None for no cap"
+            raise ValueError(msg)
+        if credits is not None and credits < 0:
+            msg = "credits must not be negative (None: no billing)"
             raise ValueError(msg)
         self.latency = latency
         self.legacy_v1 = legacy_v1
@@ -216,12 +245,15 @@ class FakeTwitter:
         self.clock_skew = clock_skew
         self.timestamp_window = timestamp_window
         self.reject_duplicates = reject_duplicates
+        self.daily_limit = daily_limit
+        self.media_processing = media_processing
         self._public_url: str | None = None
         self.public_url = public_url
         self._port = port
         self._lock = threading.Lock()  # guards _server: start() and stop() may race
         self._server: Server | None = None
         self._registry = Registry()
+        self._registry.credits = credits
         self._faults = FaultQueue()
         # The parts read the options above from this object on every request.
         endpoints = Endpoints(self._registry, settings=self)
@@ -680,6 +712,40 @@ class FakeTwitter:
         """Forget every fault not yet triggered."""
         self._faults.clear()
 
+    def fail_next_media(self, reason: str = "Unsupported video format") -> None:
+        """Make the processing of the next video or GIF finalized fail, with X's ``reason``.
+
+        Its status then reports ``failed`` with ``{"code": 1, "name": "InvalidMedia",
+        "message": reason}``, as X does for a file it cannot play.
+        """
+        self._registry.media.fail_next = reason
+
+    @property
+    def credits(self) -> int | None:
+        """The pay-per-use credits left (None: no billing); can be set while serving."""
+        return self._registry.credits
+
+    @credits.setter
+    def credits(self, value: int | None) -> None:
+        if value is not None and value < 0:
+            msg = "credits must not be negative (None: no billing)"
+            raise ValueError(msg)
+        with self._registry.lock:
+            self._registry.credits = value
+
+    def set_app_enrolled(self, app: App | Account | OAuth2App, enrolled: bool) -> None:
+        """Attach the app to a project with API access (True), or detach it (False).
+
+        A detached app's v2 calls get X's 403 ``client-forbidden`` with reason
+        ``client-not-enrolled``.
+
+        Args:
+            app: The app (or any account of it): OAuth 1.0a or OAuth 2.0.
+            enrolled: Whether it may call the v2 API.
+        """
+        app_id = app.client_id if isinstance(app, OAuth2App) else app.consumer_key
+        self._registry.set_enrolled(app_id, enrolled)
+
     def reset_rate_limits(self) -> None:
         """Start a fresh 15-minute window for every token."""
         self._registry.reset_rate_limits()
@@ -690,6 +756,19 @@ class FakeTwitter:
     def tweets(self) -> list[TweetRecord]:
         """The tweets the fake holds, oldest first (a copy; deleted tweets are gone)."""
         return self._registry.tweets()
+
+    @property
+    def media(self) -> list[MediaRecord]:
+        """Every media item uploaded, oldest first (a copy)."""
+        return self._registry.media.records()
+
+    def media_content(self, media_id: str) -> bytes:
+        """The bytes the fake holds for a finalized media item.
+
+        Raises:
+            KeyError: No such item, or its upload is not finalized.
+        """
+        return self._registry.media.content(media_id)
 
     @property
     def requests(self) -> list[RequestRecord]:
