@@ -183,7 +183,8 @@ def test_check_json_reports_each_account(
         path = tmp_path / "accounts.json"
         save_accounts(path, [good, revoked])
         status, out, err = run(capsys, "check", str(path), "--json", "--api-base", fake.url)
-    assert (status, err) == (1, "")
+    # stdout is the JSON alone; what the run costs is said on stderr, as without --json.
+    assert (status, err) == (1, "twcreds: 2 billed calls to X (GET /2/users/me)\n")
     rows = json.loads(out)
     assert [set(row) for row in rows] == [CHECK_KEYS, CHECK_KEYS]
     assert [(row["screen_name"], row["status"]) for row in rows] == [
@@ -283,3 +284,9 @@ def test_list_json_has_the_documented_keys(
 
 
 LIST_ONLY_IN_STATUS = {"origin", "refreshable", "expired", "ready", "missing", "fix"}
+
+
+def test_check_json_is_refused_with_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "check", "--json", "--offline")
+    assert (status, out) == (2, "")
+    assert "--json reports what X answered: not with --offline" in err

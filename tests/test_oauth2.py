@@ -505,7 +505,9 @@ def test_an_account_from_the_environment_warns_that_its_token_is_spent(
     monkeypatch.setenv("TWITTER_OAUTH2_REFRESH_TOKEN", values["refresh_token"])
     monkeypatch.setenv("TWITTER_OAUTH2_EXPIRES_AT", values["expires_at"])
     client = load_client(api_base=fake_twitter.url)
-    with pytest.warns(UserWarning, match="the environment is now spent") as caught:
+    with pytest.warns(
+        UserWarning, match="the refresh token it was loaded with is now spent"
+    ) as caught:
         post_tweet(client, "from the environment")
     assert caught[0].filename == __file__  # points at the caller, not at twcreds
     for secret in secrets_of(account):

@@ -1247,6 +1247,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from twcreds.sources import locate_accounts
     from twcreds.verified import VerificationCache
 
+    if args.offline and args.json:
+        args.parser.error("--json reports what X answered: not with --offline")
     base = resolve_api_base(args.api_base)  # a bad $TWCREDS_API_BASE fails here, exit 1
     _check_format_needs_source(args, args.source)
     # Not _read: check needs no record's place, so a large file takes the fast path.
@@ -1254,8 +1256,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     total = len(accounts)
     cache = VerificationCache(api_base=base)
     if args.offline:
-        if args.json:
-            args.parser.error("--json reports what X answered: not with --offline")
         return _check_offline(args, store, accounts, cache)
     todo, cached = _check_plan(accounts, cache, args.max_age)
     _announce_billed_calls(len(todo), len(cached), args.max_age)

@@ -212,14 +212,12 @@ class Refresher:
         on_refresh: Callable[[OAuth2Account], object] | None,
         api_base: str,
         timeout: float,
-        origin: str = "the environment",
     ) -> None:
         self.account = account
         self.store = store
         self.on_refresh = on_refresh
         self.api_base = api_base
         self.timeout = timeout
-        self.origin = origin
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -284,9 +282,11 @@ class Refresher:
             elif self.store is None:
                 msg = (
                     f"{renewed.label}: its OAuth 2.0 token was refreshed, and the refresh"
-                    f" token in {self.origin} is now spent; store the account in a file"
-                    " (`twcreds add`, or save_accounts) and load it from there, or pass"
-                    " on_refresh= to keep each new token yourself"
+                    " token it was loaded with is now spent: it came from the environment,"
+                    " a .env file or another tool's file, none of which twcreds rewrites."
+                    " Store the account (`twcreds add SOURCE`, or `twcreds import` for"
+                    " another tool's file) and load it from the store, or pass on_refresh="
+                    " to keep each new token yourself"
                 )
                 warnings.warn(msg, UserWarning, stacklevel=_caller_stacklevel())
 
