@@ -64,6 +64,7 @@ from twcreds.models import (
     names_of,
     strip_kind_tags,
 )
+from twcreds.oskeyring import KEYRING_KEY
 
 __all__ = [
     "CONFIG_DIR_VARIABLE",
@@ -565,7 +566,6 @@ def peer_files(home: StrPath | None = None) -> list[tuple[Path, Format]]:
 
 
 PROCESS_KEY = "credential_process"
-KEYRING_KEY = "keyring"
 
 
 def resolve_entries(parsed: Parsed) -> Parsed:

@@ -53,8 +53,10 @@ from twcreds.models import (
     is_bearer_record,
     names_of,
 )
+from twcreds.oskeyring import KEYRING_KEY
 from twcreds.sources import (
     MAX_FILE_SIZE,
+    PROCESS_KEY,
     StrPath,
     read_bytes,
     resolve_entries,
@@ -77,6 +79,8 @@ __all__ = [
 ]
 
 _FILE_MODE = 0o600
+#: Entries that keep their secrets elsewhere (a secret manager, the keyring).
+_INDIRECT = frozenset({PROCESS_KEY, KEYRING_KEY})
 _DIR_MODE = 0o700
 # O_EXCL makes creation fail rather than follow a symlink or reuse a file someone planted;
 # O_NOFOLLOW says the same for the lock file, which is opened without O_EXCL.
@@ -585,7 +589,7 @@ def refresh_stored(
     *,
     needed: Callable[[OAuth2Account], bool],
     request_timeout: float = 30.0,
-) -> OAuth2Account:
+) -> OAuth2Account | None:
     """Renew a stored OAuth 2.0 account under the store's lock, so no rotated token is lost.
 
     Under the lock the file is read again and the stored entry for ``current`` found (the
@@ -606,6 +610,11 @@ def refresh_stored(
             process may hold the lock through its own token request, so the wait for the
             lock is at least twice this plus 30 seconds (or ``$TWCREDS_LOCK_TIMEOUT``, if
             longer): a slow refresh elsewhere is waited for, not mistaken for a stuck one.
+
+    Returns:
+        The stored account, renewed or not; None, with nothing sent or written, when its
+        entry keeps its secrets elsewhere (``credential_process``, the keyring): the file
+        cannot take a new pair then, and the caller refreshes in memory.
 
     Raises:
         CredentialsError: the account is no longer in the file, or the file cannot be read
@@ -628,10 +637,12 @@ def refresh_stored(
             )
             raise CredentialsError(msg)
         stored = cast(OAuth2Account, accounts[index])  # _find_stored finds only these
+        record = parsed.records[index]
+        if isinstance(record.data, dict) and not record.data.keys().isdisjoint(_INDIRECT):
+            return None
         if not needed(stored):
             return stored
         raw = json.loads(text)
-        record = parsed.records[index]
         try:
             _remove_stale_temps(target)
             # Created before the request, so that once X has answered (and retired the old

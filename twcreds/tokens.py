@@ -266,10 +266,15 @@ class Refresher:
             def exchange(stored: OAuth2Account) -> OAuth2Account:
                 return exchange_refresh(stored, api_base=self.api_base, timeout=self.timeout)
 
+            written = None
             if self.store is not None:
-                renewed = refresh_stored(
+                written = refresh_stored(
                     self.store, before, exchange, needed=needed, request_timeout=self.timeout
                 )
+                if written is None:  # its entry keeps the secrets elsewhere: no write-back
+                    self.store = None
+            if written is not None:
+                renewed = written
             elif needed(before):
                 renewed = exchange(before)
             else:
@@ -283,7 +288,8 @@ class Refresher:
                 msg = (
                     f"{renewed.label}: its OAuth 2.0 token was refreshed, and the refresh"
                     " token it was loaded with is now spent: it came from the environment,"
-                    " a .env file or another tool's file, none of which twcreds rewrites."
+                    " a .env file, another tool's file or a secret manager, none of which"
+                    " twcreds rewrites."
                     " Store the account (`twcreds add SOURCE`, or `twcreds import` for"
                     " another tool's file) and load it from the store, or pass on_refresh="
                     " to keep each new token yourself"

@@ -66,16 +66,25 @@ class VerificationCache:
     def _fingerprint(self, account: AnyAccount) -> str:
         """What identifies the account, hashed under this cache's key.
 
-        OAuth 1.0a: the consumer key and access token. OAuth 2.0: the client id and user
-        id when known, since its access token changes every two hours; else the token.
+        OAuth 1.0a: all four values, so that a changed secret is asked about again. OAuth
+        2.0: the client id and secret and the user id when known, since its tokens change
+        every two hours; else the access token. The hash is keyed: the file gives none of
+        them away.
         """
         parts: tuple[str, ...]
         if isinstance(account, Account):
-            parts = ("oauth1", account.consumer_key, account.access_token)
-        elif account.user_id is not None:
-            parts = ("oauth2", account.client_id, account.user_id)
+            parts = (
+                "oauth1",
+                account.consumer_key,
+                account.consumer_secret.get_secret_value(),
+                account.access_token,
+                account.access_token_secret.get_secret_value(),
+            )
         else:
-            parts = ("oauth2-token", account.client_id, account.access_token.get_secret_value())
+            secret = account.client_secret.get_secret_value() if account.client_secret else ""
+            who = account.user_id or account.access_token.get_secret_value()
+            kind = "oauth2" if account.user_id is not None else "oauth2-token"
+            parts = (kind, account.client_id, secret, who)
         parts = (self.api_base, *parts)
         digest = hashlib.blake2b(
             "\0".join(parts).encode("utf-8"), key=self._key, digest_size=20, person=b"twcreds-check"
