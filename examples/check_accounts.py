@@ -14,7 +14,7 @@ from twcreds import (
     CredentialsRejectedError,
     RateLimitError,
     TwcredsError,
-    load_accounts,
+    load_clients,
     verify_account,
 )
 
@@ -25,15 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        accounts = load_accounts(args.accounts)
+        # Clients, not bare accounts: an OAuth 2.0 token that is due is refreshed under the
+        # file's lock and written back, not spent in memory.
+        clients = load_clients(args.accounts)
     except TwcredsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
     failed = 0
-    for index, account in enumerate(accounts):
+    for index, (account, client) in enumerate(clients):
         try:
-            me = verify_account(account)
+            me = verify_account(client)
         except CredentialsRejectedError as exc:
             failed += 1
             print(f"[{index}] {account.label}: rejected: {exc.hint}")

@@ -853,3 +853,152 @@ def test_the_whole_oauth2_journey_against_the_emulator_in_processes(tmp_path: Pa
     finally:
         emulator.send_signal(signal.SIGINT)
         emulator.communicate(timeout=15)
+
+
+# --- regressions found in review ---------------------------------------------------------
+
+
+def test_a_refresh_writes_back_to_its_own_entry_after_a_bearer_token(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    classic = fake_twitter.issue_token(fake_twitter.create_app(), "classic")
+    modern = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "modern")
+    entries = [
+        {"bearer_token": "AAAAbearer" + "x" * 40},
+        classic.model_dump(mode="json", exclude_none=True),
+        modern.model_dump(mode="json", exclude_none=True),
+    ]
+    path = write_private(tmp_path / "accounts.json", json.dumps(entries))
+    refresh_account(path, "modern", api_base=fake_twitter.url)
+    data = json.loads(path.read_text())
+    assert data[0] == entries[0]
+    assert data[1] == entries[1]  # the OAuth 1.0a entry untouched
+    assert data[2]["refresh_token"] != entries[2]["refresh_token"]
+    refresh_account(path, "modern", api_base=fake_twitter.url)  # the stored one is live
+    status, out, err = run(capsys, "list", str(path))
+    assert (status, err) == (0, "")
+    assert "@classic" in out
+    assert "@modern" in out
+
+
+def test_add_account_keeps_a_bearer_token_entry(fake_twitter: FakeTwitter, tmp_path: Path) -> None:
+    from twcreds import add_account, load_bearer_tokens
+
+    bearer = {"bearer_token": "AAAAbearer" + "y" * 40}
+    path = write_private(tmp_path / "accounts.json", json.dumps([bearer]))
+    add_account(path, fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "bot"))
+    assert [t.bearer_token.get_secret_value() for t in load_bearer_tokens(path)] == [
+        bearer["bearer_token"]
+    ]
+    assert [a.screen_name for a in load_accounts(path)] == ["bot"]
+
+
+def test_an_oauth2_entry_kept_by_a_credential_process_is_refreshed_in_memory(
+    fake_twitter: FakeTwitter, tmp_path: Path
+) -> None:
+    account = fake_twitter.issue_oauth2_token(
+        fake_twitter.create_oauth2_app(), "vaulted", expires_in=0
+    )
+    printed = {"Version": 1, **account.model_dump(mode="json", exclude_none=True)}
+    script = tmp_path / "vault.py"
+    script.write_text(f"import json; print(json.dumps({printed!r}))\n")
+    entry = {"credential_process": f"{sys.executable} {script}"}
+    path = write_private(tmp_path / "accounts.json", json.dumps([entry]))
+    before = path.read_bytes()
+    client = load_client(path, api_base=fake_twitter.url)
+    with pytest.warns(UserWarning, match="a secret manager"):
+        post_tweet(client, "from the vault")
+    assert path.read_bytes() == before  # no secret written into the file
+    assert fake_twitter.oauth2_refreshes == 1
+
+
+def test_a_nameless_account_rotated_by_another_process_is_still_found(
+    fake_twitter: FakeTwitter, tmp_path: Path
+) -> None:
+    account = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "x", expires_in=0)
+    nameless = account.model_copy(update={"screen_name": None, "user_id": None})
+    path = tmp_path / "accounts.json"
+    save_accounts(path, [nameless])
+    first = load_client(path, api_base=fake_twitter.url)
+    second = load_client(path, api_base=fake_twitter.url)
+    post_tweet(first, "one")  # rotates both tokens
+    post_tweet(second, "two")  # finds the rotated entry, uses its token
+    assert fake_twitter.oauth2_refreshes == 1
+    assert len(fake_twitter.tweets) == 2
+
+
+def test_a_relative_store_is_still_refreshed_after_a_chdir(
+    fake_twitter: FakeTwitter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    stored(fake_twitter, folder, expires_in=0)
+    monkeypatch.chdir(folder)
+    client = load_client("accounts.json", api_base=fake_twitter.url)
+    monkeypatch.chdir(tmp_path)  # as a daemon does
+    post_tweet(client, "after chdir")
+    assert only(folder / "accounts.json").refresh_token is not None
+    assert fake_twitter.oauth2_refreshes == 1
+    assert not (tmp_path / "accounts.json").exists()
+
+
+def test_verify_account_of_a_due_bare_account_warns(fake_twitter: FakeTwitter) -> None:
+    account = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "v", expires_in=0)
+    with pytest.warns(UserWarning, match="now spent"):
+        me = verify_account(account, api_base=fake_twitter.url)
+    assert isinstance(me, OAuth2Account)
+    assert me.refresh_token != account.refresh_token
+
+
+def test_check_never_spends_the_refresh_token_of_a_source_it_cannot_write(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from twcreds.formats import dump_accounts
+
+    account = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "e", expires_in=0)
+    env = write_private(tmp_path / "bot.env", dump_accounts(account, "env"))
+    status, out, _ = run(capsys, "check", str(env), "--api-base", fake_twitter.url)
+    assert status == 1
+    assert "expired" in out
+    assert "not refreshed here" in out
+    assert fake_twitter.oauth2_refreshes == 0
+    refresh_account_from = tmp_path / "copy.json"
+    save_accounts(refresh_account_from, [account])
+    refresh_account(refresh_account_from, "e", api_base=fake_twitter.url)  # still live
+
+
+def test_the_redirect_listener_waits_for_its_own_redirect(fake_twitter: FakeTwitter) -> None:
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    app = fake_twitter.create_oauth2_app(redirect_uris=[redirect_uri])
+    lines: list[str] = []
+    answers: list[int] = []
+
+    def browser() -> None:
+        deadline = time.monotonic() + 30
+        while not any(line.strip().startswith("http") for line in lines):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        url = next(line.strip() for line in lines if line.strip().startswith("http"))
+        idle = socket.create_connection(
+            urlsplit(redirect_uri).netloc.split(":")[0:1][0:1][0:1]
+            and ("127.0.0.1", urlsplit(redirect_uri).port or 80)
+        )
+        forged = requests.get(redirect_uri + "?error=access_denied&state=forged", timeout=10)
+        answers.append(forged.status_code)
+        real = requests.get(fake_twitter.approve_oauth2(url, "patient"), timeout=10)
+        answers.append(real.status_code)
+        idle.close()
+
+    thread = threading.Thread(target=browser)
+    thread.start()
+    account = authorize_oauth2(
+        app,
+        open_browser=False,
+        echo=lines.append,
+        api_base=fake_twitter.url,
+        redirect_uri=redirect_uri,
+        wait=30,
+    )
+    thread.join()
+    assert account.screen_name == "patient"
+    assert answers == [400, 200]

@@ -470,9 +470,9 @@ class OAuth2Client(Client):
                 raise
             rejected = exc
         # Outside the handler: the 401 must not ride along on whatever the renewal raises.
-        if not self.tokens.after_rejection():
+        # A body that cannot be sent twice (a generator, a stream) is not retried.
+        if not _rewind(params) or not self.tokens.after_rejection():
             raise rejected
-        _rewind(params)
         return super().request(endpoint, method, params, version, json_encoded)
 
 
@@ -502,12 +502,17 @@ class AppOnlyClient(Client):
         self.client.auth = _AppOnlyAuth(bearer)
 
 
-def _rewind(params: Any) -> None:
-    if isinstance(params, Mapping):
-        for value in params.values():
-            seek = getattr(value, "seek", None)
-            if callable(seek):
-                seek(0)
+def _rewind(params: Any) -> bool:
+    """Rewind what a call sends, for its retry; False if it cannot be sent again."""
+    values = list(params.values()) if isinstance(params, Mapping) else [params]
+    for value in values:
+        if value is None or isinstance(value, str | bytes | int | float | list | tuple | dict):
+            continue
+        seek = getattr(value, "seek", None)
+        if not callable(seek):
+            return False
+        seek(0)
+    return True
 
 
 def post_form(

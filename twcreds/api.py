@@ -393,7 +393,10 @@ def verify_account(
     Returns:
         The account with ``screen_name`` and ``user_id`` as X reports them, of the kind
         given: an `OAuth2Account` for an OAuth 2.0 account or client, with the client's
-        current tokens (renewed, if the call needed a refresh: keep the returned account).
+        current tokens. Given a bare `OAuth2Account` whose token is due, the refresh
+        happens in memory and warns (`UserWarning`) that the account's source now holds a
+        spent refresh token: keep the returned account, or verify a client from
+        `load_client` / `load_clients`, which writes a refresh back to its file.
 
     Raises:
         CredentialsRejectedError: X answered 401 (wrong or revoked values, clock off), or
@@ -416,8 +419,9 @@ def verify_account(
     if isinstance(target, BearerToken):
         target = make_client(target, api_base=api_base, timeout=timeout)
     if isinstance(target, Account | OAuth2Account):
-        # A refresh made for this one call is handed back in the result, not warned about.
-        with make_client(target, api_base=api_base, timeout=timeout, on_refresh=_keep) as client:
+        # A refresh made for this one call is handed back in the result; it warns too, for
+        # wherever the account came from now holds a spent refresh token.
+        with make_client(target, api_base=api_base, timeout=timeout) as client:
             data = _users_me(client, target.label)
             account = client.tokens.account if isinstance(client, OAuth2Client) else target
     else:
@@ -443,10 +447,6 @@ def verify_account(
     # Raised outside the handler: nothing of the answer rides along as __context__.
     msg = f"verify {account.label}: Twitter's answer does not fit these credentials ({why})"
     raise TwitterAPIError(msg, status=200) from None
-
-
-def _keep(account: OAuth2Account) -> None:
-    """An ``on_refresh`` for a client whose renewed account the caller gets back anyway."""
 
 
 def _users_me(client: Twython, label: str) -> dict[str, Any]:

@@ -634,7 +634,7 @@ def authorize_oauth2(
         show_url(pending.auth_url, echo, open_browser=bool(open_browser))
         echo("After approving, paste the whole address the browser was sent to.")
         return complete_oauth2_authorization(pending, prompt("Redirected URL: "), timeout=timeout)
-    with _RedirectListener(pending.redirect_uri) as listener:
+    with _RedirectListener(pending.redirect_uri, pending.state) as listener:
         show_url(pending.auth_url, echo, open_browser=open_browser)
         echo(f"Waiting for X to send the browser back to {pending.redirect_uri} ...")
         redirect = listener.wait(wait)
@@ -657,7 +657,8 @@ def show_url(url: str, echo: Callable[[str], Any], *, open_browser: bool | None)
 class _RedirectListener:
     """A one-shot HTTP listener on the redirect URI's loopback port, for the browser's return."""
 
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, state: str) -> None:
+        self.state = state
         parts = urlsplit(redirect_uri)
         host = parts.hostname or ""
         if parts.scheme != "http" or host not in ("127.0.0.1", "localhost", "::1"):
@@ -678,10 +679,21 @@ class _RedirectListener:
         listener = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            # A connection that sends nothing (a browser's preconnect) is dropped after
+            # this, instead of holding the one-shot listener past its deadline.
+            timeout = 2.0
+
             def do_GET(self) -> None:
                 target = urlsplit(self.path)
                 if target.path != listener.path:
                     self.send_error(404)
+                    return
+                # Only the redirect of this authorization ends the wait: a reload, a
+                # prefetch or a forged request (another page's <img>) is answered and
+                # ignored, and the real redirect can still come.
+                states = parse_qs(target.query).get("state", [])
+                if len(states) != 1 or not secrets.compare_digest(states[0], listener.state):
+                    self.send_error(400, "not the redirect of this authorization")
                     return
                 listener.received = f"{listener.redirect_uri.split('?')[0]}?{target.query}"
                 page = (

@@ -965,6 +965,7 @@ missing_scopes, source (the file, or the environment) and where (the place in it
 @_format_options()
 def _cmd_list(args: argparse.Namespace) -> int:
     from twcreds.models import OAuth2Account
+    from twcreds.sources import account_records
 
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
@@ -978,7 +979,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
             "source": source,
             "where": record.where,
         }
-        for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
+        for index, (account, record) in enumerate(
+            zip(accounts, account_records(parsed), strict=True)
+        )
     ]
     if args.json:
         _print_json(rows, ellipsis)
@@ -1101,11 +1104,15 @@ command that fixes it, or null). Never a secret. Exit status 1 if an account is 
 @_argument("--json", action="store_true", help="print a JSON list instead (keys: see below)")
 @_format_options()
 def _cmd_status(args: argparse.Namespace) -> int:
+    from twcreds.sources import account_records
+
     parsed, accounts = _read(args)
     ellipsis = _ellipsis(sys.stdout)
     rows = [
         _status_row(index, account, record, parsed, args.prefix, ellipsis)
-        for index, (account, record) in enumerate(zip(accounts, parsed.records, strict=True))
+        for index, (account, record) in enumerate(
+            zip(accounts, account_records(parsed), strict=True)
+        )
     ]
     ready = all(row["ready"] for row in rows)
     if args.json:
@@ -1465,7 +1472,9 @@ def _check_one(
     """Verify one account; (status, detail), never an exception.
 
     An OAuth 2.0 account whose token is due is refreshed on the way, under its file's lock
-    and written back (``store``), exactly as a bot's own client would.
+    and written back (``store``), exactly as a bot's own client would. From a source that
+    cannot take a new pair (.env, the environment, another tool's file) it is never
+    refreshed: that would spend the refresh token the source holds.
     """
     from twcreds.api import verify_account
     from twcreds.clients import make_client
@@ -1477,9 +1486,18 @@ def _check_one(
     )
     from twcreds.models import OAuth2Account
 
+    if isinstance(account, OAuth2Account) and store is None and account.expires_within(0):
+        return "expired", (
+            f"the token expired at {account.expires_at:%Y-%m-%d %H:%M} UTC; not refreshed"
+            " here, which would spend the refresh token this source holds: store the account"
+            " (`twcreds add SOURCE`, or `twcreds import` for another tool's file) and check"
+            " the store"
+        )
     try:
         if isinstance(account, OAuth2Account):
-            with make_client(account, api_base=api_base, timeout=timeout, store=store) as client:
+            with make_client(
+                account, api_base=api_base, timeout=timeout, store=store, refresh=store is not None
+            ) as client:
                 me = verify_account(client)
         else:
             me = verify_account(account, api_base=api_base, timeout=timeout)

@@ -37,6 +37,7 @@ def make_client(
     timeout: float = 30.0,
     store: StrPath | None = None,
     on_refresh: Callable[[OAuth2Account], object] | None = None,
+    refresh: bool = True,
 ) -> Twython:
     """Build a Twython client for one account; no network I/O happens here.
 
@@ -52,6 +53,9 @@ def make_client(
             written back before use. `load_client` and `load_clients` set it for you.
         on_refresh: OAuth 2.0 only: called with the renewed account after each refresh
             (after it was written back, with ``store``).
+        refresh: OAuth 2.0 only: False never refreshes (a due token is sent as it is, and
+            X's 401 raised): for a look at credentials whose refresh token must not be
+            spent, such as a check of a file that cannot take a new one.
 
     Returns:
         A `twython.Twython` in OAuth 1.0a or OAuth 2.0 user context, or in OAuth 2.0
@@ -89,9 +93,15 @@ def make_client(
     if isinstance(credentials, OAuth2Account):
         from twcreds.tokens import Refresher
 
-        path = None if store is None else Path(os.fspath(store)).expanduser()
+        # Absolute: a daemon that changes directory still refreshes the file it loaded.
+        path = None if store is None else Path(os.fspath(store)).expanduser().absolute()
         keeper = Refresher(
-            credentials, store=path, on_refresh=on_refresh, api_base=base, timeout=seconds
+            credentials,
+            store=path,
+            on_refresh=on_refresh,
+            api_base=base,
+            timeout=seconds,
+            refresh=refresh,
         )
         return OAuth2Client(credentials.client_id, keeper, api_base=base, timeout=seconds)
     return Client(

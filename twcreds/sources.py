@@ -71,6 +71,7 @@ __all__ = [
     "MAX_FILE_SIZE",
     "Format",
     "StrPath",
+    "account_records",
     "default_store_path",
     "find_source",
     "load_account",
@@ -301,6 +302,14 @@ def _accounts_adapter() -> TypeAdapter[list[Account]]:
     return _ACCOUNTS_ADAPTER
 
 
+def account_records(parsed: Parsed) -> list[Record]:
+    """The records that are accounts, in order: what `validate_records` numbers [0], [1], ...
+
+    An app-only bearer token beside the accounts is no account (`load_bearer_tokens`).
+    """
+    return [record for record in parsed.records if not is_bearer_record(record.data)]
+
+
 def validate_records(parsed: Parsed) -> AccountList:
     """Validate every record in one step; a failure names the record and the value's place.
 
@@ -310,8 +319,7 @@ def validate_records(parsed: Parsed) -> AccountList:
     """
     if parsed.app is not None:
         validate_app(parsed.app)
-    # An app-only bearer token beside the accounts is no account (load_bearer_tokens).
-    records = [record for record in parsed.records if not is_bearer_record(record.data)]
+    records = account_records(parsed)
     if not records and parsed.records:
         msg = (
             f"{parsed.label}: holds only app-only bearer tokens, which cannot act for an"

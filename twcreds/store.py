@@ -35,7 +35,8 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -58,6 +59,7 @@ from twcreds.sources import (
     MAX_FILE_SIZE,
     PROCESS_KEY,
     StrPath,
+    account_records,
     read_bytes,
     resolve_entries,
     validate_records,
@@ -258,7 +260,7 @@ def add_accounts(
     if keyring is not None:
         _check_keyring_accounts(new, keyring, shown)
     with _locked(target, shown, create=True, timeout=lock_timeout):
-        stored, kept = _stored_entries(Path(shown).expanduser(), missing_ok=True)
+        stored, kept, bearers = _stored_entries(Path(shown).expanduser(), missing_ok=True)
         for account in new:
             index = _find_same(stored, account, shown)
             if index is None:
@@ -268,7 +270,7 @@ def add_accounts(
         checked = _checked(stored, shown, what)
         if keyring is not None:
             kept.update(_to_keyring(new, keyring, shown))
-        _write(target, _serialize(checked, kept), len(checked), shown)
+        _write(target, _serialize(checked, kept, bearers), len(checked), shown)
     return checked
 
 
@@ -341,7 +343,7 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
     if not os.path.lexists(target):
         read_bytes(Path(shown).expanduser())  # raises the loader's own "no such file" error
     with _locked(target, shown, create=False, timeout=lock_timeout):
-        accounts, kept = _stored_entries(Path(shown).expanduser(), missing_ok=False)
+        accounts, kept, bearers = _stored_entries(Path(shown).expanduser(), missing_ok=False)
         index = _find_named(accounts, name, shown)
         if index is None:
             wanted = name.strip().removeprefix("@")
@@ -355,7 +357,8 @@ def remove_account(path: StrPath, name: str, *, lock_timeout: float | None = Non
             )
             raise CredentialsError(msg)
         removed = accounts.pop(index)
-        _write(target, _serialize(AccountList(accounts), kept), len(accounts), shown)
+        left = AccountList(accounts)
+        _write(target, _serialize(left, kept, bearers), len(accounts), shown)
     entry = kept.get(id(removed))
     if entry is not None:
         from twcreds.oskeyring import KEYRING_KEY, delete_secrets
@@ -408,19 +411,20 @@ def stored_accounts(path: StrPath, *, missing_ok: bool = True) -> list[AnyAccoun
 
 def _stored_entries(
     path: StrPath, *, missing_ok: bool
-) -> tuple[list[AnyAccount], dict[int, dict[str, object]]]:
-    """The accounts of a store file, and its keyring entries by ``id(account)``."""
+) -> tuple[list[AnyAccount], dict[int, dict[str, object]], list[object]]:
+    """A store file's accounts, its keyring entries by ``id(account)``, and its app-only
+    bearer-token entries (which a rewrite keeps, after the accounts)."""
     path = Path(os.fspath(path)).expanduser()
     try:
         data = read_bytes(path)
     except CredentialsNotFoundError:
         if missing_ok:
-            return [], {}
+            return [], {}, []
         raise
     text = decode(data, str(path))
     if not text.strip():
         # A file the user created empty (`touch`) holds nothing that could be lost.
-        return [], {}
+        return [], {}, []
     parsed = read_json(text, str(path))
     if parsed.app is not None:
         # The store writes the guide's plain list; rewriting this file would drop the
@@ -439,9 +443,12 @@ def _stored_entries(
         )
         raise CredentialsError(msg)
     if not parsed.records:
-        return [], {}
+        return [], {}, []
     # Numbered as validate_records numbers the accounts: app-only bearer tokens left out.
-    records = [record for record in parsed.records if not is_bearer_record(record.data)]
+    records = account_records(parsed)
+    bearers = [record.data for record in parsed.records if is_bearer_record(record.data)]
+    if not records:
+        return [], {}, bearers
     entries = {
         index: dict(record.data)
         for index, record in enumerate(records)
@@ -449,7 +456,8 @@ def _stored_entries(
     }
     accounts = list(validate_records(resolve_entries(parsed)))
     # Written back as they were: the keyring keeps their secrets, the file never does.
-    return accounts, {id(accounts[index]): entry for index, entry in entries.items()}
+    kept = {id(accounts[index]): entry for index, entry in entries.items()}
+    return accounts, kept, bearers
 
 
 # --- the other files that hold secrets -------------------------------------------------
@@ -627,9 +635,19 @@ def refresh_stored(
     with _locked(target, shown, create=False, timeout=wait):
         text = decode(read_bytes(Path(shown).expanduser()), shown)
         parsed = read_json(text, shown)
-        accounts = list(validate_records(resolve_entries(parsed)))
+        # Only the entries that hold their own values: one that keeps its secrets
+        # elsewhere (a secret manager, the keyring) is neither run nor rewritten here.
+        plain = [
+            record
+            for record in account_records(parsed)
+            if not (isinstance(record.data, dict) and not record.data.keys().isdisjoint(_INDIRECT))
+        ]
+        indirect = len(plain) < len(account_records(parsed))
+        accounts = list(validate_records(replace(parsed, records=plain))) if plain else []
         index = _find_stored(accounts, current)
         if index is None:
+            if indirect:
+                return None  # an entry of those, most likely: refreshed in memory
             msg = (
                 f"{shown}: {current.label} (OAuth 2.0) is no longer stored there, so its"
                 " refreshed token would have nowhere to go; nothing was refreshed. Add it"
@@ -637,9 +655,7 @@ def refresh_stored(
             )
             raise CredentialsError(msg)
         stored = cast(OAuth2Account, accounts[index])  # _find_stored finds only these
-        record = parsed.records[index]
-        if isinstance(record.data, dict) and not record.data.keys().isdisjoint(_INDIRECT):
-            return None
+        record = plain[index]
         if not needed(stored):
             return stored
         raw = json.loads(text)
@@ -719,6 +735,14 @@ def _find_stored(accounts: list[AnyAccount], current: OAuth2Account) -> int | No
             name = accounts[index].screen_name
             if name is not None and name.casefold() == wanted:
                 return index
+    if current.user_id is None and current.screen_name is None:
+        # Added without a name or id (from TWITTER_OAUTH2_* variables, say) and rotated by
+        # another process since: the one nameless entry of this client is the one.
+        nameless = [
+            i for i in candidates if accounts[i].user_id is None and not accounts[i].screen_name
+        ]
+        if len(nameless) == 1:
+            return nameless[0]
     return None
 
 
@@ -830,14 +854,20 @@ def _checked(accounts: list[AnyAccount], shown: str, what: str) -> AccountList:
 # --- writing ---------------------------------------------------------------------------
 
 
-def _serialize(accounts: AccountList, kept: Mapping[int, dict[str, object]]) -> bytes:
-    """The store's own format: the guide's JSON list; keyring entries (``kept``) as they are."""
-    if not any(id(account) in kept for account in accounts):
+def _serialize(
+    accounts: AccountList,
+    kept: Mapping[int, dict[str, object]],
+    bearers: Sequence[object] = (),
+) -> bytes:
+    """The store's own format: the guide's JSON list; keyring entries (``kept``) as they
+    are, and app-only bearer-token entries after the accounts."""
+    if not bearers and not any(id(account) in kept for account in accounts):
         return dump_accounts(accounts, "json").encode("utf-8")
-    items = [
+    items: list[object] = [
         kept.get(id(account)) or account.model_dump(mode="json", exclude_none=True)
         for account in accounts
     ]
+    items += bearers
     return (json.dumps(items, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -115,8 +116,8 @@ def account_from_answer(
         problem = "holds no access token"
     else:
         lifetime = data.get("expires_in", DEFAULT_LIFETIME)
-        if isinstance(lifetime, str) and lifetime.isascii() and lifetime.isdigit():
-            lifetime = int(lifetime[:9])
+        if isinstance(lifetime, str) and re.fullmatch(r"[0-9]{1,9}(?:\.[0-9]{1,6})?", lifetime):
+            lifetime = float(lifetime)
         if (
             isinstance(lifetime, bool)
             or not isinstance(lifetime, int | float)
@@ -212,8 +213,10 @@ class Refresher:
         on_refresh: Callable[[OAuth2Account], object] | None,
         api_base: str,
         timeout: float,
+        refresh: bool = True,
     ) -> None:
         self.account = account
+        self.refresh = refresh
         self.store = store
         self.on_refresh = on_refresh
         self.api_base = api_base
@@ -236,13 +239,13 @@ class Refresher:
 
     def before_call(self) -> None:
         """Renew the token if it expires within `REFRESH_MARGIN` seconds."""
-        if self.account.expires_within(REFRESH_MARGIN):
+        if self.refresh and self.account.expires_within(REFRESH_MARGIN):
             self._renew(lambda stored: stored.expires_within(REFRESH_MARGIN))
 
     def after_rejection(self) -> bool:
         """Renew after a 401, unless another process already did; True if the token changed."""
         held = self.token
-        if self.store is None and self.account.refresh_token is None:
+        if not self.refresh or (self.store is None and self.account.refresh_token is None):
             return False
         # In the store, a token other than the one just refused is one another process
         # renewed: retry with it instead of spending the refresh token again.
@@ -340,7 +343,7 @@ def refresh_account(
         raise CredentialsError(msg)
     refresher = Refresher(
         account,
-        store=Path(os.fspath(path)).expanduser(),
+        store=Path(os.fspath(path)).expanduser().absolute(),
         on_refresh=None,
         api_base=base,
         timeout=seconds,
