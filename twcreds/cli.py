@@ -857,12 +857,16 @@ examples:
 Copies the accounts of other tools' files into the user store (or --file PATH), as
 `twcreds add` does: twurl's ~/.twurlrc, t's ~/.trc, x's ~/.xrc, twarc's ~/.twarc, twarc2's
 ~/.config/twarc/config and xurl's ~/.xurl/auth.yml (or the older ~/.xurl file). Without
-FILE, each of those places is looked at and what was found is said. Every profile is
-imported; the peer files themselves are only read, never changed. twcreds also reads them
-in place: `twcreds list ~/.twurlrc`, load_accounts("~/.twurlrc").
+FILE, each of those places is looked at and what was found is said; a file there that
+cannot be read is skipped with the reason (`skipped PATH: ...`), and one holding no account
+(twarc2's config with only a bearer token or an app's keys) is passed over. With FILE, any
+problem is an error and nothing is imported. The peer files themselves are only read, never
+changed. twcreds also reads them in place: `twcreds list ~/.twurlrc`,
+load_accounts("~/.twurlrc").
 
-The store keeps one account per user and kind: when one user has accounts of several apps
-in a file, the tool's default profile (else the first) is imported, and the others named.
+The store keeps one account per user and kind: every profile of a different user is
+imported, but when one user has accounts of several apps in a file, only the tool's default
+profile (else the first) is, and the others are named, to use in place.
 """
 
 
@@ -884,7 +888,8 @@ in a file, the tool's default profile (else the first) is imported, and the othe
     help="FILE's format (default: from its name, else its content)",
 )
 def _cmd_import(args: argparse.Namespace) -> int:
-    from twcreds.models import names_of
+    from twcreds.errors import CredentialsError
+    from twcreds.models import is_bearer_record, names_of
     from twcreds.sources import peer_files, read_source, validate_records
     from twcreds.store import add_accounts
 
@@ -899,9 +904,31 @@ def _cmd_import(args: argparse.Namespace) -> int:
             msg = f"no peer tool's credentials file found; looked at: {looked}"
             raise CommandError(msg)
     chosen: list[AnyAccount] = []
+    passed_over = 0
     for path, fmt in places:
-        parsed = read_source(path, format=fmt)
-        accounts = validate_records(parsed)
+        try:
+            parsed = read_source(path, format=fmt)
+            if not any(not is_bearer_record(record.data) for record in parsed.records):
+                # twarc2's config after `twarc2 configure` with a bearer token only, or an
+                # app's keys only: a tool's file, but no account in it.
+                if args.source is not None:
+                    msg = (
+                        f"{path}: holds no account to import, only an app's keys or an"
+                        " app-only bearer token; authorize an account with `twcreds authorize`"
+                    )
+                    raise CredentialsError(msg)
+                _out(f"Found no accounts in {path} (only an app's keys or bearer token).")
+                passed_over += 1
+                continue
+            accounts = validate_records(parsed)
+        except CredentialsError as exc:
+            if args.source is not None:
+                raise
+            # Each default place on its own: one broken file does not hide the others.
+            reason = str(exc).removeprefix(f"{path}: ")
+            _err(f"skipped {path}: {reason}")
+            passed_over += 1
+            continue
         kept, skipped = _one_per_user(list(accounts), parsed.default)
         _out(f"Found {_count(len(accounts))} in {path}: {names_of(accounts)}.")
         for index in skipped:
@@ -911,6 +938,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 f" one per user); use it in place: `twcreds list {path}`"
             )
         chosen += [accounts[index] for index in kept]
+    if not chosen:
+        msg = f"nothing was imported: {passed_over} of {len(places)} files skipped (see above)"
+        raise CommandError(msg)
     target = _store_path(args.file)
     stored = add_accounts(target, chosen)
     _out(f"Imported {names_of(chosen)} into {target} (mode 0600, {_count(len(stored))}).")
