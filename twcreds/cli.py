@@ -1115,10 +1115,13 @@ that fixes it. Nothing is sent to Twitter: `twcreds check` asks Twitter.
 
 --json prints a list, one object per account, with the keys of `list --json` (index,
 screen_name, user_id, kind, consumer_key, client_id, access_token, expires_at, scopes,
-missing_scopes, source, where) and: origin (file, environment, directory or process),
-refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0; else
-null), ready (nothing is missing for posting), missing (what is, in words) and fix (the
-command that fixes it, or null). Never a secret. Exit status 1 if an account is not ready.
+missing_scopes, source, where) and: origin (file, environment, directory, process or
+keyring), refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0;
+else null), ready (nothing is missing for posting), missing (what is, in words) and fix
+(the command that fixes it, or null). An expired token that can be refreshed is ready: its
+fix refreshes it now (`twcreds token NAME`, with --file for another JSON file; a token of
+another file is first copied into the user store; none for the environment, where a bot
+refreshes it in memory). Never a secret. Exit status 1 if an account is not ready.
 """
 
 
@@ -1151,7 +1154,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
         _out(f"    access token:  {row['access_token']}")
         if row["kind"] == "oauth2":
             refresh = "refreshable" if row["refreshable"] else "no refresh token"
-            _out(f"    expires:       {_expiry(account)} ({refresh})")
+            # _expiry says "(refreshable)" of an expired token itself: said once here.
+            expiry = _expiry(account).removesuffix(" (refreshable)")
+            _out(f"    expires:       {expiry} ({refresh})")
             _out(f"    scopes:        {' '.join(row['scopes']) or '(none recorded)'}")
         if row["ready"]:
             _out("    posting:       ready")
@@ -1200,8 +1205,36 @@ def _status_row(
             row["missing"] = ", ".join(missing)
             row["fix"] = "twcreds authorize --oauth2 APP   (asks for the posting scopes)"
         elif row["expired"]:
-            row["fix"] = f"twcreds token {name}   (refreshes it now; bots refresh on use)"
+            row["fix"] = _refresh_fix(name, parsed, prefix)
     return row
+
+
+def _refresh_fix(name: str, parsed: Parsed, prefix: str) -> str | None:
+    """The command that refreshes an expired OAuth 2.0 token now, for where it came from.
+
+    `twcreds token` reads a twcreds JSON file only (the user store, or ``--file``): a token
+    from elsewhere is copied into the store first. None for the environment: nothing there
+    can keep a refreshed token, and a bot refreshes it in memory on use.
+    """
+    import shlex
+
+    from twcreds.formats import PEER_FILE_NAMES
+    from twcreds.sources import default_store_path
+
+    token = f"twcreds token {shlex.quote(name)}"
+    why = "(refreshes it now; bots refresh on use)"
+    if parsed.environment:
+        return None
+    if parsed.path is not None:
+        if parsed.path.resolve() != default_store_path().resolve():
+            token += f" --file {shlex.quote(str(parsed.path))}"
+        return f"{token}   {why}"
+    source = shlex.quote(parsed.label)
+    peer = parsed.per_app or Path(parsed.label).name in PEER_FILE_NAMES
+    copy = f"twcreds import {source}" if peer else f"twcreds add {source}"
+    if prefix != "TWITTER_" and not peer:
+        copy += f" --prefix {shlex.quote(prefix)}"
+    return f"{copy} && {token}   (copies it into the user store, then {why[1:]}"
 
 
 # --- twcreds check ---------------------------------------------------------------------
