@@ -1477,6 +1477,25 @@ def test_check_twice_within_max_age_makes_no_call_the_second_time(
         assert len(other.requests) == 3
 
 
+def test_a_cache_that_cannot_be_written_is_a_warning_naming_the_cache(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    folder = _cache_file().parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder", encoding="utf-8")  # the cache cannot go there
+    status, out, err = run(capsys, "check", str(world.path), "--api-base", world.fake.url)
+    assert status == 0
+    assert out.splitlines()[-1] == "All 3 accounts ok."
+    warning = err.splitlines()[-1]
+    assert warning.startswith(
+        f"twcreds: warning: the verification times were not kept: {_cache_file()}"
+    )
+    assert "cannot write the check's cache" in warning
+    assert "Only the cache is affected" in warning
+    assert "cannot save the accounts" not in warning
+    assert load_accounts(world.path).names == ["alice", "bob", "carol"]
+
+
 def test_a_rejected_account_is_asked_about_at_every_run(
     capsys: pytest.CaptureFixture[str], world: World
 ) -> None:
