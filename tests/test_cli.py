@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import importlib
+import inspect
 import json
 import os
 import re
@@ -325,6 +326,35 @@ def test_examples_of_list_convert_check_add_remove_and_authorize_run(
     # `remove '#1'` removed the account of the 4-line file, which has no name.
     assert load_accounts(default_store_path()).names == ["thirdbot"]
     assert load_accounts("accounts.json").names == ["firstbot"]
+
+
+def test_check_help_names_every_status_the_refusal_of_offline_json_and_the_cap(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from twcreds.verified import CACHE_LIFETIME
+
+    source = inspect.getsource(cli._check_one)
+    statuses = set(re.findall(r'"([a-z-]+)"', source)) & {
+        "ok",
+        "rejected",
+        "rate-limited",
+        "no-credits",
+        "unreachable",
+        "error",
+    }
+    assert "no-credits" in statuses
+    text = " ".join(help_of(capsys, "check").split())
+    listed = re.search(r"status \(([^)]*)\)", text)
+    assert listed is not None
+    assert statuses <= set(listed.group(1).split(", "))
+    for status in statuses:
+        assert f" {status} (" in text or f" {status}," in text, status
+    assert "--json with --offline is a usage error" in text
+    assert f"kept {CACHE_LIFETIME / 86400:g} days" in text
+    assert f"at most {CACHE_LIFETIME / 86400:g}d" in text
+    status, out, err = run(capsys, "check", "--json", "--offline")
+    assert (status, out) == (2, "")
+    assert "--offline" in err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

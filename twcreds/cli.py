@@ -1250,7 +1250,8 @@ examples:
 
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
 per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
-rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
+rejected (with the usual causes), rate-limited (with the reset time), no-credits (402: the
+app's pay-per-use credits are spent; add credits in the developer portal), unreachable, or
 error (any other answer). An account without a screen name is shown by its user id, or
 failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
@@ -1260,6 +1261,7 @@ Each GET /2/users/me is a billed read, so an account verified within --max-age (
 calls is said (on stderr) before any is made. What X rejected is never remembered as
 good: it is asked about at every run. --max-age 0 asks X about every account. The times
 are kept in the user cache dir (twcreds/verified.json), under a keyed hash: never a token.
+They are kept 30 days, so a --max-age above 30d acts as 30d.
 
 --offline makes no call at all: it checks what can be checked locally (every value's
 format, duplicates, a user id against its token, the file's permissions, OAuth 2.0
@@ -1267,7 +1269,8 @@ expiry and scopes) and says when each account was last verified.
 
 --json prints a list instead, one object per account with the keys index, screen_name,
 user_id, kind (oauth1 or oauth2), access_token (masked), status (ok, rejected,
-rate-limited, unreachable, error) and detail (the line's text); never a secret.
+rate-limited, no-credits, unreachable, error) and detail (the line's text); never a
+secret. It reports what X answered: --json with --offline is a usage error (exit 2).
 """
 
 
@@ -1297,9 +1300,14 @@ rate-limited, unreachable, error) and detail (the line's text); never a secret.
     type=_duration,
     default=DEFAULT_MAX_AGE,
     metavar="AGE",
-    help="skip accounts verified within AGE (30m, 24h, 2d, seconds; 0: verify all; default: 24h)",
+    help=(
+        "skip accounts verified within AGE (30m, 24h, 2d, seconds; 0: verify all; default:"
+        " 24h; at most 30d: older times are not kept)"
+    ),
 )
-@_argument("--offline", action="store_true", help="make no call: check locally only")
+@_argument(
+    "--offline", action="store_true", help="make no call: check locally only (not with --json)"
+)
 @_format_options()
 @_api_base
 def _cmd_check(args: argparse.Namespace) -> int:
