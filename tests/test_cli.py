@@ -1101,6 +1101,20 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert result.stdout.splitlines()[-1] == "Demo complete: every step worked."
 
 
+def test_demo_help_tells_what_the_demo_does(capsys: pytest.CaptureFixture[str]) -> None:
+    helped = " ".join(help_of(capsys, "demo").split())
+    status, out, _ = run(capsys, "demo")
+    assert status == 0
+    # What the demo shows doing, its help says it does.
+    for shown, said in (
+        ("with OAuth 2.0 (PKCE)", "a third with the PKCE flow (OAuth 2.0)"),
+        ("with a picture", "with a picture"),
+        ("the client refreshed it", "the next post refreshes it and writes the new tokens back"),
+    ):
+        assert shown in out
+        assert said in helped
+
+
 def test_emulator_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.Popen(
         [SCRIPT, "emulator", "--port", "0"],

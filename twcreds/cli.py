@@ -1896,8 +1896,11 @@ example:
   twcreds demo
 
 Starts an offline Twitter in this process, registers an app and an account, authorizes a
-second account with the PIN flow, stores both in a private file, loads them, verifies and
-posts from each, and confirms the posts. Nothing leaves this machine.
+second account with the PIN flow (OAuth 1.0a) and a third with the PKCE flow (OAuth 2.0),
+stores the three in a private file, loads them, verifies each and posts from each with a
+picture (uploaded through X's v2 media endpoints). Then the OAuth 2.0 token expires: the
+next post refreshes it and writes the new tokens back to the file. Last, every post and
+picture is confirmed on the fake's record. Nothing leaves this machine.
 """
 
 
