@@ -499,6 +499,15 @@ def test_import_of_a_named_twarc2_config_without_an_account_stays_an_error(
     assert not default_store_path().exists()
 
 
+def test_import_help_says_what_import_does(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "--help"]) == 0
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "Every profile is imported" not in helped  # it said so, then that one per user was
+    assert "only the tool's default profile (else the first) is" in helped
+    assert "skipped with the reason (`skipped PATH: ...`)" in helped
+    assert "With FILE, any problem is an error and nothing is imported" in helped
+
+
 # --- their app-only bearer tokens ----------------------------------------------------------
 
 
