@@ -487,13 +487,24 @@ def test_import_without_a_file_fails_when_every_place_is_skipped(
     assert not default_store_path().exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"bearer_token = '{CANARY}bearer2'\n", "holds no account to import"),
+        (
+            f"consumer_key = 'ckTWARC2xx01'\nconsumer_secret = '{SECRET}'\n",
+            "holds only an app's consumer key and secret, no account; add access_token",
+        ),
+    ],
+    ids=["bearer-token-only", "app-keys-only"],
+)
 def test_import_of_a_named_twarc2_config_without_an_account_stays_an_error(
-    capsys: pytest.CaptureFixture[str],
+    text: str, expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    twarc2 = _twarc2_config(f"bearer_token = '{CANARY}bearer2'\n")
+    twarc2 = _twarc2_config(text)
     assert main(["import", str(twarc2)]) == 1
     err = capsys.readouterr().err
-    assert "no account" in err
+    assert expected in err
     assert "consumer_key is missing" not in err
     assert CANARY not in err
     assert not default_store_path().exists()

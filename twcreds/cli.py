@@ -910,7 +910,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
             parsed = read_source(path, format=fmt)
             if not any(not is_bearer_record(record.data) for record in parsed.records):
                 # twarc2's config after `twarc2 configure` with a bearer token only, or an
-                # app's keys only: a tool's file, but no account in it.
+                # app's keys only: a tool's file, but no account in it. A named FILE with
+                # an app's keys gets validate_records' message, which says what to add.
+                if args.source is not None and parsed.app is not None and parsed.app.data:
+                    validate_records(parsed)
                 if args.source is not None:
                     msg = (
                         f"{path}: holds no account to import, only an app's keys or an"
