@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import importlib
+import inspect
 import json
 import os
 import re
@@ -325,6 +326,35 @@ def test_examples_of_list_convert_check_add_remove_and_authorize_run(
     # `remove '#1'` removed the account of the 4-line file, which has no name.
     assert load_accounts(default_store_path()).names == ["thirdbot"]
     assert load_accounts("accounts.json").names == ["firstbot"]
+
+
+def test_check_help_names_every_status_the_refusal_of_offline_json_and_the_cap(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from twcreds.verified import CACHE_LIFETIME
+
+    source = inspect.getsource(cli._check_one)
+    statuses = set(re.findall(r'"([a-z-]+)"', source)) & {
+        "ok",
+        "rejected",
+        "rate-limited",
+        "no-credits",
+        "unreachable",
+        "error",
+    }
+    assert "no-credits" in statuses
+    text = " ".join(help_of(capsys, "check").split())
+    listed = re.search(r"status \(([^)]*)\)", text)
+    assert listed is not None
+    assert statuses <= set(listed.group(1).split(", "))
+    for status in statuses:
+        assert f" {status} (" in text or f" {status}," in text, status
+    assert "--json with --offline is a usage error" in text
+    assert f"kept {CACHE_LIFETIME / 86400:g} days" in text
+    assert f"at most {CACHE_LIFETIME / 86400:g}d" in text
+    status, out, err = run(capsys, "check", "--json", "--offline")
+    assert (status, out) == (2, "")
+    assert "--offline" in err
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -1071,6 +1101,20 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert result.stdout.splitlines()[-1] == "Demo complete: every step worked."
 
 
+def test_demo_help_tells_what_the_demo_does(capsys: pytest.CaptureFixture[str]) -> None:
+    helped = " ".join(help_of(capsys, "demo").split())
+    status, out, _ = run(capsys, "demo")
+    assert status == 0
+    # What the demo shows doing, its help says it does.
+    for shown, said in (
+        ("with OAuth 2.0 (PKCE)", "a third with the PKCE flow (OAuth 2.0)"),
+        ("with a picture", "with a picture"),
+        ("the client refreshed it", "the next post refreshes it and writes the new tokens back"),
+    ):
+        assert shown in out
+        assert said in helped
+
+
 def test_emulator_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.Popen(
         [SCRIPT, "emulator", "--port", "0"],
@@ -1475,6 +1519,25 @@ def test_check_twice_within_max_age_makes_no_call_the_second_time(
     with FakeTwitter() as other:
         run(capsys, "check", str(world.path), "--api-base", other.url)
         assert len(other.requests) == 3
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_naming_the_cache(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    folder = _cache_file().parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder", encoding="utf-8")  # the cache cannot go there
+    status, out, err = run(capsys, "check", str(world.path), "--api-base", world.fake.url)
+    assert status == 0
+    assert out.splitlines()[-1] == "All 3 accounts ok."
+    warning = err.splitlines()[-1]
+    assert warning.startswith(
+        f"twcreds: warning: the verification times were not kept: {_cache_file()}"
+    )
+    assert "cannot write the check's cache" in warning
+    assert "Only the cache is affected" in warning
+    assert "cannot save the accounts" not in warning
+    assert load_accounts(world.path).names == ["alice", "bob", "carol"]
 
 
 def test_a_rejected_account_is_asked_about_at_every_run(

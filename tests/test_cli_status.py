@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CANARY, write_private
-from tests.test_peers import TWURLRC
+from tests.test_peers import TWURLRC, XURL
 from twcreds import POSTING_SCOPES, load_accounts, save_accounts
 from twcreds.cli import main
 from twcreds.sources import default_store_path
@@ -118,6 +120,85 @@ def test_status_json_has_the_documented_keys_and_no_secret(
     )
     assert row["fix"].startswith("twcreds token o2bot")
     assert CANARY not in out
+
+
+def test_status_says_an_expired_token_is_refreshable_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    due = oauth2_entry(expires_at="2020-01-01T00:00:00Z")
+    path = write_private(tmp_path / "accounts.json", json.dumps([due]))
+    status, out, _ = run(capsys, "status", str(path))
+    assert status == 0
+    assert "    expires:       expired (refreshable)\n" in out
+    assert "(refreshable) (refreshable)" not in out
+
+
+def test_status_fix_for_an_expired_token_of_a_json_file_is_a_command_that_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeTwitter() as fake:
+        app = fake.create_oauth2_app()
+        due = fake.issue_oauth2_token(app, "o2bot", expires_in=0)
+        path = tmp_path / "bots.json"  # not the user store: `token` must be told of it
+        save_accounts(path, [due])
+        status, out, _ = run(capsys, "status", str(path), "--json")
+        assert status == 0
+        (row,) = json.loads(out)
+        command = shlex.split(row["fix"].split("   ")[0])
+        assert command == ["twcreds", "token", "o2bot", "--file", str(path)]
+        status, out, _ = run(capsys, *command[1:], "--api-base", fake.url)
+    assert status == 0
+    (fresh,) = load_accounts(path)
+    assert out == fresh.access_token.get_secret_value() + "\n"  # type: ignore[union-attr]
+    assert fresh.access_token != due.access_token
+
+
+def test_status_fix_for_an_expired_token_of_a_peer_file_copies_it_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = Path.home() / ".xurl" / "auth.yml"
+    path.parent.mkdir()
+    write_private(path, XURL.replace("expiration_time: 1900000000", "expiration_time: 1", 1))
+    status, out, _ = run(capsys, "status", str(path), "--json")
+    assert status == 0
+    gina = next(row for row in json.loads(out) if row["screen_name"] == "ginabot")
+    assert gina["expired"] is True
+    copy, token = gina["fix"].split("   ")[0].split(" && ")
+    assert (copy, token) == (f"twcreds import {path}", "twcreds token ginabot")
+    assert CANARY not in out
+    assert run(capsys, *shlex.split(copy)[1:])[0] == 0
+    assert "ginabot" in load_accounts(default_store_path()).names
+
+
+def test_status_gives_no_store_command_for_an_expired_token_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {
+        "CLIENT_ID": "Y2xpZW50LWlkLW9mLXRoZS1hcHA",
+        "OAUTH2_ACCESS_TOKEN": CANARY + "access",
+        "OAUTH2_REFRESH_TOKEN": CANARY + "refresh",
+        "OAUTH2_EXPIRES_AT": "2020-01-01T00:00:00Z",
+        "OAUTH2_SCOPES": " ".join(POSTING_SCOPES),
+    }.items():
+        monkeypatch.setenv(f"TWITTER_{name}", value)
+    status, out, _ = run(capsys, "status", "--json")
+    assert status == 0
+    (row,) = json.loads(out)
+    assert (row["origin"], row["expired"], row["fix"]) == ("environment", True, None)
+    assert CANARY not in out
+
+
+def test_status_help_names_every_origin_status_gives(capsys: pytest.CaptureFixture[str]) -> None:
+    source = (Path(__file__).parent.parent / "twcreds" / "sources.py").read_text("utf-8")
+    produced = set(re.findall(r'origins\[index\] = "(\w+)"', source))
+    produced |= {"file", "environment", "directory"}
+    assert "keyring" in produced
+    status, out, _ = run(capsys, "status", "--help")
+    assert status == 0
+    helped = " ".join(out.split())
+    origins = re.search(r"origin \(([^)]*)\)", helped)
+    assert origins is not None
+    assert produced <= set(re.split(r", | or ", origins.group(1)))
 
 
 def test_status_of_the_environment_names_variables_and_files(

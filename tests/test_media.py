@@ -203,6 +203,15 @@ def test_a_single_path_replies_and_keeps_the_plain_post(fake: FakeTwitter, tmp_p
     assert answer["id"] == fake.tweets[-1].id
 
 
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview], ids=lambda w: w.__name__)
+def test_one_picture_in_any_bytes_like_is_one_item(fake: FakeTwitter, wrap: type) -> None:
+    client = make_client(fake.issue_token(fake.create_app(), "alice"), api_base=fake.url)
+    picture = png()
+    post_tweet(client, "one picture", media=wrap(picture))
+    assert len(fake.tweets[-1].media_ids) == 1
+    assert fake.media_content(fake.tweets[-1].media_ids[0]) == picture
+
+
 def test_processing_is_awaited_as_x_asks(tmp_path: Path) -> None:
     with FakeTwitter(media_processing=1.5) as fake:
         client = make_client(fake.issue_token(fake.create_app(), "alice"), api_base=fake.url)

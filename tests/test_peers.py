@@ -429,6 +429,96 @@ def test_import_of_a_malformed_file_imports_nothing(
     assert not default_store_path().exists()
 
 
+def _twarc2_config(text: str) -> Path:
+    path = Path.home() / ".config" / "twarc" / "config"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_private(path, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What `twarc2 configure` writes when given only a bearer token.
+        f"bearer_token = '{CANARY}bearer2'\n",
+        f"consumer_key = 'ckTWARC2xx01'\nconsumer_secret = '{SECRET}'\n",
+    ],
+    ids=["bearer-token-only", "app-keys-only"],
+)
+def test_import_without_a_file_passes_over_a_twarc2_config_without_an_account(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_private(Path.home() / ".twurlrc", TWURLRC)
+    twarc2 = _twarc2_config(text)
+    assert main(["import"]) == 0
+    captured = capsys.readouterr()
+    assert f"Found 3 accounts in {Path.home() / '.twurlrc'}" in captured.out
+    assert f"no accounts in {twarc2}" in captured.out
+    assert "error" not in captured.err
+    assert CANARY not in captured.out + captured.err
+    assert load_accounts(default_store_path()).names == ["alicebot", "bobbot"]
+
+
+def test_import_without_a_file_skips_a_broken_place_and_imports_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_private(Path.home() / ".twurlrc", TWURLRC)
+    twarc = write_private(
+        Path.home() / ".twarc", TWARC.replace("consumer_secret = ", "consumer_secrt = ", 1)
+    )
+    assert main(["import"]) == 0
+    captured = capsys.readouterr()
+    skipped = [line for line in captured.err.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 1
+    assert skipped[0].startswith(f"skipped {twarc}: ")
+    assert "profile 'carolbot'" in skipped[0]
+    assert CANARY not in captured.out + captured.err
+    assert load_accounts(default_store_path()).names == ["alicebot", "bobbot"]
+
+
+def test_import_without_a_file_fails_when_every_place_is_skipped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_private(Path.home() / ".twarc", TWARC.replace("consumer_secret = ", "x = ", 1))
+    assert main(["import"]) == 1
+    err = capsys.readouterr().err
+    assert "skipped " in err
+    assert "nothing was imported" in err
+    assert CANARY not in err
+    assert not default_store_path().exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"bearer_token = '{CANARY}bearer2'\n", "holds no account to import"),
+        (
+            f"consumer_key = 'ckTWARC2xx01'\nconsumer_secret = '{SECRET}'\n",
+            "holds only an app's consumer key and secret, no account; add access_token",
+        ),
+    ],
+    ids=["bearer-token-only", "app-keys-only"],
+)
+def test_import_of_a_named_twarc2_config_without_an_account_stays_an_error(
+    text: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    twarc2 = _twarc2_config(text)
+    assert main(["import", str(twarc2)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "consumer_key is missing" not in err
+    assert CANARY not in err
+    assert not default_store_path().exists()
+
+
+def test_import_help_says_what_import_does(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "--help"]) == 0
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "Every profile is imported" not in helped  # it said so, then that one per user was
+    assert "only the tool's default profile (else the first) is" in helped
+    assert "skipped with the reason (`skipped PATH: ...`)" in helped
+    assert "With FILE, any problem is an error and nothing is imported" in helped
+
+
 # --- their app-only bearer tokens ----------------------------------------------------------
 
 

@@ -509,7 +509,7 @@ _POST_SCOPES = ("tweet.read", "tweet.write", "users.read")
 _MEDIA_SCOPES = ("media.write",)
 _POST_ID = re.compile(r"[0-9]{1,19}")
 
-MediaSource = str | os.PathLike[str] | bytes
+MediaSource = str | os.PathLike[str] | bytes | bytearray | memoryview
 
 
 def check_post_length(text: str, what: str = "post tweet") -> None:
@@ -604,7 +604,7 @@ def post_tweet(
         text: the post's text: at most 280 characters as X counts them (URLs as 23, CJK
             and emoji as 2).
         media: paths or bytes of up to four images, or of one GIF or one video (one
-            path or bytes alone is taken as a list of one).
+            path, or one bytes, bytearray or memoryview, alone is taken as a list of one).
         reply_to: the id of the post this one answers, for a thread.
 
     Returns:
@@ -630,8 +630,9 @@ def post_tweet(
 
     _require_client(client, "post_tweet")
     refuse_app_only(client, "post tweet")
+    # One path or bytes-like object alone is one item: a bytearray iterated would be ints.
     items: Sequence[MediaSource] = (
-        [media] if isinstance(media, str | bytes | os.PathLike) else media
+        [media] if isinstance(media, str | bytes | bytearray | memoryview | os.PathLike) else media
     )
     require_scopes(client, _POST_SCOPES + (_MEDIA_SCOPES if items else ()), "post tweet")
     check_post_length(text)

@@ -857,12 +857,16 @@ examples:
 Copies the accounts of other tools' files into the user store (or --file PATH), as
 `twcreds add` does: twurl's ~/.twurlrc, t's ~/.trc, x's ~/.xrc, twarc's ~/.twarc, twarc2's
 ~/.config/twarc/config and xurl's ~/.xurl/auth.yml (or the older ~/.xurl file). Without
-FILE, each of those places is looked at and what was found is said. Every profile is
-imported; the peer files themselves are only read, never changed. twcreds also reads them
-in place: `twcreds list ~/.twurlrc`, load_accounts("~/.twurlrc").
+FILE, each of those places is looked at and what was found is said; a file there that
+cannot be read is skipped with the reason (`skipped PATH: ...`), and one holding no account
+(twarc2's config with only a bearer token or an app's keys) is passed over. With FILE, any
+problem is an error and nothing is imported. The peer files themselves are only read, never
+changed. twcreds also reads them in place: `twcreds list ~/.twurlrc`,
+load_accounts("~/.twurlrc").
 
-The store keeps one account per user and kind: when one user has accounts of several apps
-in a file, the tool's default profile (else the first) is imported, and the others named.
+The store keeps one account per user and kind: every profile of a different user is
+imported, but when one user has accounts of several apps in a file, only the tool's default
+profile (else the first) is, and the others are named, to use in place.
 """
 
 
@@ -884,7 +888,8 @@ in a file, the tool's default profile (else the first) is imported, and the othe
     help="FILE's format (default: from its name, else its content)",
 )
 def _cmd_import(args: argparse.Namespace) -> int:
-    from twcreds.models import names_of
+    from twcreds.errors import CredentialsError
+    from twcreds.models import is_bearer_record, names_of
     from twcreds.sources import peer_files, read_source, validate_records
     from twcreds.store import add_accounts
 
@@ -899,9 +904,34 @@ def _cmd_import(args: argparse.Namespace) -> int:
             msg = f"no peer tool's credentials file found; looked at: {looked}"
             raise CommandError(msg)
     chosen: list[AnyAccount] = []
+    passed_over = 0
     for path, fmt in places:
-        parsed = read_source(path, format=fmt)
-        accounts = validate_records(parsed)
+        try:
+            parsed = read_source(path, format=fmt)
+            if not any(not is_bearer_record(record.data) for record in parsed.records):
+                # twarc2's config after `twarc2 configure` with a bearer token only, or an
+                # app's keys only: a tool's file, but no account in it. A named FILE with
+                # an app's keys gets validate_records' message, which says what to add.
+                if args.source is not None and parsed.app is not None and parsed.app.data:
+                    validate_records(parsed)
+                if args.source is not None:
+                    msg = (
+                        f"{path}: holds no account to import, only an app's keys or an"
+                        " app-only bearer token; authorize an account with `twcreds authorize`"
+                    )
+                    raise CredentialsError(msg)
+                _out(f"Found no accounts in {path} (only an app's keys or bearer token).")
+                passed_over += 1
+                continue
+            accounts = validate_records(parsed)
+        except CredentialsError as exc:
+            if args.source is not None:
+                raise
+            # Each default place on its own: one broken file does not hide the others.
+            reason = str(exc).removeprefix(f"{path}: ")
+            _err(f"skipped {path}: {reason}")
+            passed_over += 1
+            continue
         kept, skipped = _one_per_user(list(accounts), parsed.default)
         _out(f"Found {_count(len(accounts))} in {path}: {names_of(accounts)}.")
         for index in skipped:
@@ -911,6 +941,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 f" one per user); use it in place: `twcreds list {path}`"
             )
         chosen += [accounts[index] for index in kept]
+    if not chosen:
+        msg = f"nothing was imported: {passed_over} of {len(places)} files skipped (see above)"
+        raise CommandError(msg)
     target = _store_path(args.file)
     stored = add_accounts(target, chosen)
     _out(f"Imported {names_of(chosen)} into {target} (mode 0600, {_count(len(stored))}).")
@@ -1088,10 +1121,13 @@ that fixes it. Nothing is sent to Twitter: `twcreds check` asks Twitter.
 
 --json prints a list, one object per account, with the keys of `list --json` (index,
 screen_name, user_id, kind, consumer_key, client_id, access_token, expires_at, scopes,
-missing_scopes, source, where) and: origin (file, environment, directory or process),
-refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0; else
-null), ready (nothing is missing for posting), missing (what is, in words) and fix (the
-command that fixes it, or null). Never a secret. Exit status 1 if an account is not ready.
+missing_scopes, source, where) and: origin (file, environment, directory, process or
+keyring), refreshable (OAuth 2.0: a refresh token is held; else null), expired (OAuth 2.0;
+else null), ready (nothing is missing for posting), missing (what is, in words) and fix
+(the command that fixes it, or null). An expired token that can be refreshed is ready: its
+fix refreshes it now (`twcreds token NAME`, with --file for another JSON file; a token of
+another file is first copied into the user store; none for the environment, where a bot
+refreshes it in memory). Never a secret. Exit status 1 if an account is not ready.
 """
 
 
@@ -1128,7 +1164,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
         _out(f"    access token:  {row['access_token']}")
         if row["kind"] == "oauth2":
             refresh = "refreshable" if row["refreshable"] else "no refresh token"
-            _out(f"    expires:       {_expiry(account)} ({refresh})")
+            # _expiry says "(refreshable)" of an expired token itself: said once here.
+            expiry = _expiry(account).removesuffix(" (refreshable)")
+            _out(f"    expires:       {expiry} ({refresh})")
             _out(f"    scopes:        {' '.join(row['scopes']) or '(none recorded)'}")
         if row["ready"]:
             _out("    posting:       ready")
@@ -1177,8 +1215,36 @@ def _status_row(
             row["missing"] = ", ".join(missing)
             row["fix"] = "twcreds authorize --oauth2 APP   (asks for the posting scopes)"
         elif row["expired"]:
-            row["fix"] = f"twcreds token {name}   (refreshes it now; bots refresh on use)"
+            row["fix"] = _refresh_fix(name, parsed, prefix)
     return row
+
+
+def _refresh_fix(name: str, parsed: Parsed, prefix: str) -> str | None:
+    """The command that refreshes an expired OAuth 2.0 token now, for where it came from.
+
+    `twcreds token` reads a twcreds JSON file only (the user store, or ``--file``): a token
+    from elsewhere is copied into the store first. None for the environment: nothing there
+    can keep a refreshed token, and a bot refreshes it in memory on use.
+    """
+    import shlex
+
+    from twcreds.formats import PEER_FILE_NAMES
+    from twcreds.sources import default_store_path
+
+    token = f"twcreds token {shlex.quote(name)}"
+    why = "(refreshes it now; bots refresh on use)"
+    if parsed.environment:
+        return None
+    if parsed.path is not None:
+        if parsed.path.resolve() != default_store_path().resolve():
+            token += f" --file {shlex.quote(str(parsed.path))}"
+        return f"{token}   {why}"
+    source = shlex.quote(parsed.label)
+    peer = parsed.per_app or Path(parsed.label).name in PEER_FILE_NAMES
+    copy = f"twcreds import {source}" if peer else f"twcreds add {source}"
+    if prefix != "TWITTER_" and not peer:
+        copy += f" --prefix {shlex.quote(prefix)}"
+    return f"{copy} && {token}   (copies it into the user store, then {why[1:]}"
 
 
 # --- twcreds check ---------------------------------------------------------------------
@@ -1194,7 +1260,8 @@ examples:
 
 Asks Twitter who each account is (GET /2/users/me), several accounts at a time. One line
 per account, in the order of the SOURCE: ok (with the screen name Twitter reports),
-rejected (with the usual causes), rate-limited (with the reset time), unreachable, or
+rejected (with the usual causes), rate-limited (with the reset time), no-credits (402: the
+app's pay-per-use credits are spent; add credits in the developer portal), unreachable, or
 error (any other answer). An account without a screen name is shown by its user id, or
 failing that by its access token's last 4 characters.
 Every account is checked, whatever fails. Exit status 1 if any account failed.
@@ -1204,6 +1271,7 @@ Each GET /2/users/me is a billed read, so an account verified within --max-age (
 calls is said (on stderr) before any is made. What X rejected is never remembered as
 good: it is asked about at every run. --max-age 0 asks X about every account. The times
 are kept in the user cache dir (twcreds/verified.json), under a keyed hash: never a token.
+They are kept 30 days, so a --max-age above 30d acts as 30d.
 
 --offline makes no call at all: it checks what can be checked locally (every value's
 format, duplicates, a user id against its token, the file's permissions, OAuth 2.0
@@ -1211,7 +1279,8 @@ expiry and scopes) and says when each account was last verified.
 
 --json prints a list instead, one object per account with the keys index, screen_name,
 user_id, kind (oauth1 or oauth2), access_token (masked), status (ok, rejected,
-rate-limited, unreachable, error) and detail (the line's text); never a secret.
+rate-limited, no-credits, unreachable, error) and detail (the line's text); never a
+secret. It reports what X answered: --json with --offline is a usage error (exit 2).
 """
 
 
@@ -1241,9 +1310,14 @@ rate-limited, unreachable, error) and detail (the line's text); never a secret.
     type=_duration,
     default=DEFAULT_MAX_AGE,
     metavar="AGE",
-    help="skip accounts verified within AGE (30m, 24h, 2d, seconds; 0: verify all; default: 24h)",
+    help=(
+        "skip accounts verified within AGE (30m, 24h, 2d, seconds; 0: verify all; default:"
+        " 24h; at most 30d: older times are not kept)"
+    ),
 )
-@_argument("--offline", action="store_true", help="make no call: check locally only")
+@_argument(
+    "--offline", action="store_true", help="make no call: check locally only (not with --json)"
+)
 @_format_options()
 @_api_base
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -1843,8 +1917,11 @@ example:
   twcreds demo
 
 Starts an offline Twitter in this process, registers an app and an account, authorizes a
-second account with the PIN flow, stores both in a private file, loads them, verifies and
-posts from each, and confirms the posts. Nothing leaves this machine.
+second account with the PIN flow (OAuth 1.0a) and a third with the PKCE flow (OAuth 2.0),
+stores the three in a private file, loads them, verifies each and posts from each with a
+picture (uploaded through X's v2 media endpoints). Then the OAuth 2.0 token expires: the
+next post refreshes it and writes the new tokens back to the file. Last, every post and
+picture is confirmed on the fake's record. Nothing leaves this machine.
 """
 
 

@@ -173,7 +173,7 @@ class Piece:
         return data
 
 
-def _name(media: str | os.PathLike[str] | bytes, index: int | None) -> str:
+def _name(media: str | os.PathLike[str] | bytes | bytearray | memoryview, index: int | None) -> str:
     where = "media" if index is None else f"media[{index}]"
     if isinstance(media, bytes | bytearray | memoryview):
         return f"{where} (bytes)"
@@ -181,7 +181,7 @@ def _name(media: str | os.PathLike[str] | bytes, index: int | None) -> str:
 
 
 def prepare_media(
-    media: str | os.PathLike[str] | bytes,
+    media: str | os.PathLike[str] | bytes | bytearray | memoryview,
     *,
     media_type: str | None = None,
     category: str | None = None,

@@ -118,13 +118,19 @@ class VerificationCache:
         self._forgotten.add(key)
 
     def save(self) -> None:
-        """Write the cache, merged with what other runs wrote meanwhile; 0600, atomic.
+        """Write the cache file, mode 0600, atomically (a temporary file renamed over it).
 
-        A failure to write only costs calls next time: it is not an error of the check.
+        What another run wrote meanwhile under the same key is kept (each fingerprint's
+        latest time wins); a file under another key is replaced. What `forget` dropped is
+        left out, and so are entries older than `CACHE_LIFETIME`; of the rest, the newest
+        100,000 are kept. No account file is read or written.
 
         Raises:
-            CredentialsError: the file cannot be written (the old one stays as it was).
+            CredentialsError: the cache file cannot be written (the old one stays as it
+                was). Only the cache is affected: a caller may report it as a warning,
+                since it costs no more than calls X is asked again next time.
         """
+        from twcreds.errors import CredentialsError
         from twcreds.store import write_private
 
         key, others = _read(self.path)
@@ -142,7 +148,20 @@ class VerificationCache:
             "key": self._key.hex(),
             "verified": {fp: round(when, 3) for when, fp in kept},
         }
-        write_private(self.path, json.dumps(data, indent=0).encode("utf-8"))
+        try:
+            write_private(self.path, json.dumps(data, indent=0).encode("utf-8"))
+        except CredentialsError as exc:
+            # write_private speaks of accounts; this file holds only verification times.
+            reason = (
+                str(exc).removeprefix(f"{self.path}: ").removeprefix("cannot save the accounts: ")
+            )
+            reason = reason.removesuffix(". The old file is unchanged")
+            msg = (
+                f"{self.path}: cannot write the check's cache of verification times: {reason}."
+                " Only the cache is affected (no accounts file is touched); accounts verified"
+                " now may be asked about again next time"
+            )
+            raise CredentialsError(msg) from None
 
 
 def _read(path: Path) -> tuple[bytes, dict[str, float]]:
