@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -242,33 +243,48 @@ def test_the_pending_half_finishes_in_another_process(
     assert (done.returncode, done.stdout.strip()) == (0, "elsewhere"), done.stderr
 
 
-def test_authorize_oauth2_catches_the_redirect_on_loopback(fake_twitter: FakeTwitter) -> None:
+def authorize_with_a_browser(
+    fake: FakeTwitter, browse: Callable[[str, str], None]
+) -> OAuth2Account:
+    """Run `authorize_oauth2` listening on a free port while ``browse(url, redirect_uri)``
+    plays the person's browser in a thread, once the authorize URL is shown."""
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    app = fake_twitter.create_oauth2_app(redirect_uris=[redirect_uri])
+    app = fake.create_oauth2_app(redirect_uris=[redirect_uri])
     lines: list[str] = []
-    landed: list[int] = []
 
     def browser() -> None:
-        """What a person's browser does: open the URL, approve, follow the redirect."""
         deadline = time.monotonic() + 30
         while not any(line.strip().startswith("http") for line in lines):
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        url = next(line.strip() for line in lines if line.strip().startswith("http"))
-        redirect = fake_twitter.approve_oauth2(url, "looped")
-        landed.append(requests.get(redirect, timeout=10).status_code)
+        browse(
+            next(line.strip() for line in lines if line.strip().startswith("http")), redirect_uri
+        )
 
     thread = threading.Thread(target=browser)
     thread.start()
-    account = authorize_oauth2(
-        app,
-        open_browser=False,
-        echo=lines.append,
-        api_base=fake_twitter.url,
-        redirect_uri=redirect_uri,
-        wait=30,
-    )
-    thread.join()
+    try:
+        return authorize_oauth2(
+            app,
+            open_browser=False,
+            echo=lines.append,
+            api_base=fake.url,
+            redirect_uri=redirect_uri,
+            wait=30,
+        )
+    finally:
+        thread.join()
+
+
+def test_authorize_oauth2_catches_the_redirect_on_loopback(fake_twitter: FakeTwitter) -> None:
+    landed: list[int] = []
+
+    def browse(url: str, redirect_uri: str) -> None:
+        """What a person's browser does: open the URL, approve, follow the redirect."""
+        redirect = fake_twitter.approve_oauth2(url, "looped")
+        landed.append(requests.get(redirect, timeout=10).status_code)
+
+    account = authorize_with_a_browser(fake_twitter, browse)
     assert account.screen_name == "looped"
     assert landed == [200]
 
@@ -968,17 +984,9 @@ def test_check_never_spends_the_refresh_token_of_a_source_it_cannot_write(
 
 
 def test_the_redirect_listener_waits_for_its_own_redirect(fake_twitter: FakeTwitter) -> None:
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    app = fake_twitter.create_oauth2_app(redirect_uris=[redirect_uri])
-    lines: list[str] = []
     answers: list[int] = []
 
-    def browser() -> None:
-        deadline = time.monotonic() + 30
-        while not any(line.strip().startswith("http") for line in lines):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        url = next(line.strip() for line in lines if line.strip().startswith("http"))
+    def browse(url: str, redirect_uri: str) -> None:
         # A connection that sends nothing (a browser's preconnect) must not block it.
         idle = socket.create_connection(("127.0.0.1", urlsplit(redirect_uri).port or 80))
         forged = requests.get(redirect_uri + "?error=access_denied&state=forged", timeout=10)
@@ -987,16 +995,6 @@ def test_the_redirect_listener_waits_for_its_own_redirect(fake_twitter: FakeTwit
         answers.append(real.status_code)
         idle.close()
 
-    thread = threading.Thread(target=browser)
-    thread.start()
-    account = authorize_oauth2(
-        app,
-        open_browser=False,
-        echo=lines.append,
-        api_base=fake_twitter.url,
-        redirect_uri=redirect_uri,
-        wait=30,
-    )
-    thread.join()
+    account = authorize_with_a_browser(fake_twitter, browse)
     assert account.screen_name == "patient"
     assert answers == [400, 200]
