@@ -1521,6 +1521,21 @@ def test_check_twice_within_max_age_makes_no_call_the_second_time(
         assert len(other.requests) == 3
 
 
+def test_a_changed_secret_is_asked_about_again_within_max_age(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    argv = ["check", str(world.path), "--api-base", world.fake.url]
+    assert run(capsys, *argv)[0] == 0
+    accounts = json.loads(world.path.read_text(encoding="utf-8"))
+    accounts[1]["access_token_secret"] = "x" * 45  # a stale copy pasted over it
+    write_private(world.path, json.dumps(accounts))
+    world.fake.clear_records()
+    status, out, _ = run(capsys, *argv)
+    assert status == 1
+    assert len(world.fake.requests) == 1  # only the changed one is asked about
+    assert out.splitlines()[1].split()[1:3] == ["@bob", "rejected"]
+
+
 def test_a_cache_that_cannot_be_written_is_a_warning_naming_the_cache(
     capsys: pytest.CaptureFixture[str], world: World
 ) -> None:

@@ -998,3 +998,30 @@ def test_the_redirect_listener_waits_for_its_own_redirect(fake_twitter: FakeTwit
     account = authorize_with_a_browser(fake_twitter, browse)
     assert account.screen_name == "patient"
     assert answers == [400, 200]
+
+
+def test_a_refresh_runs_no_other_entrys_credential_process(
+    fake_twitter: FakeTwitter, tmp_path: Path
+) -> None:
+    classic = fake_twitter.issue_token(fake_twitter.create_app(), "classic")
+    counter = tmp_path / "runs"
+    printed = {"Version": 1, **classic.model_dump(mode="json", exclude_none=True)}
+    script = tmp_path / "vault.py"
+    script.write_text(
+        "import json, pathlib\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "p.write_text(p.read_text() + 'x' if p.exists() else 'x')\n"
+        f"print(json.dumps({printed!r}))\n"
+    )
+    modern = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "m", expires_in=0)
+    entries = [
+        {"credential_process": f"{sys.executable} {script}"},
+        modern.model_dump(mode="json", exclude_none=True),
+    ]
+    path = write_private(tmp_path / "accounts.json", json.dumps(entries))
+    client = load_client(path, account="m", api_base=fake_twitter.url)
+    assert counter.read_text() == "x"  # run once, to load the file
+    post_tweet(client, "refreshed under the lock")
+    assert counter.read_text() == "x"  # not again under the lock
+    assert json.loads(path.read_text())[0] == entries[0]
+    assert only_oauth2(path).refresh_token != modern.refresh_token
