@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -1025,3 +1026,80 @@ def test_a_refresh_runs_no_other_entrys_credential_process(
     assert counter.read_text() == "x"  # not again under the lock
     assert json.loads(path.read_text())[0] == entries[0]
     assert only_oauth2(path).refresh_token != modern.refresh_token
+
+
+def test_adding_an_older_copy_keeps_the_newer_stored_pair(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from twcreds import add_account
+    from twcreds.formats import dump_accounts
+
+    old = fake_twitter.issue_oauth2_token(fake_twitter.create_oauth2_app(), "twice", expires_in=0)
+    copy = write_private(tmp_path / "copy.json", dump_accounts(old))  # another tool's file
+    store = tmp_path / "store.json"
+    add_account(store, old)
+    newer = refresh_account(store, "twice", api_base=fake_twitter.url)
+    status, out, _ = run(capsys, "add", str(copy), "--file", str(store))
+    assert status == 0
+    assert "kept that one" in out
+    assert only(store) == newer  # the spent pair did not come back
+    refresh_account(store, "twice", api_base=fake_twitter.url)  # and it is live
+
+
+def test_check_spends_no_token_a_secret_manager_keeps(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = fake_twitter.issue_oauth2_token(
+        fake_twitter.create_oauth2_app(), "kept", expires_in=0
+    )
+    printed = {"Version": 1, **account.model_dump(mode="json", exclude_none=True)}
+    script = tmp_path / "vault.py"
+    script.write_text(f"import json; print(json.dumps({printed!r}))\n")
+    entry = {"credential_process": f"{sys.executable} {script}", "screen_name": "kept"}
+    path = write_private(tmp_path / "accounts.json", json.dumps([entry]))
+    status, out, _ = run(capsys, "check", str(path), "--api-base", fake_twitter.url)
+    assert status == 1
+    assert "@kept" in out
+    assert fake_twitter.oauth2_refreshes == 0
+    copy = tmp_path / "copy.json"
+    save_accounts(copy, [account])
+    refresh_account(copy, "kept", api_base=fake_twitter.url)  # the manager's token is live
+
+
+def test_status_names_each_origin_past_a_bearer_token(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    classic = fake_twitter.issue_token(fake_twitter.create_app(), "classic")
+    printed = {"Version": 1, **classic.model_dump(mode="json", exclude_none=True)}
+    printed["screen_name"], printed["user_id"] = "vaulted", None
+    printed["access_token"] = "999-" + "v" * 30
+    script = tmp_path / "vault.py"
+    script.write_text(f"import json; print(json.dumps({printed!r}))\n")
+    entries = [
+        {"bearer_token": "AAAAbearer" + "z" * 40},
+        classic.model_dump(mode="json", exclude_none=True),
+        {"credential_process": f"{sys.executable} {script}"},
+    ]
+    path = write_private(tmp_path / "accounts.json", json.dumps(entries))
+    _, out, _ = run(capsys, "status", str(path), "--json")
+    rows = json.loads(out)
+    assert [(row["screen_name"], row["origin"]) for row in rows] == [
+        ("classic", "file"),
+        ("vaulted", "process"),
+    ]
+
+
+def test_check_asks_about_an_expired_oauth2_token_whatever_the_cache_says(
+    fake_twitter: FakeTwitter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = stored(fake_twitter, tmp_path, expires_in=7200)
+    argv = ["check", str(path), "--api-base", fake_twitter.url]
+    assert run(capsys, *argv)[0] == 0
+    account = only(path)
+    expired = account.model_copy(update={"expires_at": account.expires_at - timedelta(hours=3)})
+    save_accounts(path, [expired])
+    fake_twitter.clear_records()
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    assert "not asked again" not in out
+    assert fake_twitter.oauth2_refreshes == 1  # refreshed and verified, not served from cache

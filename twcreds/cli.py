@@ -840,6 +840,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     _, accounts = _read(args)
     path = _store_path(args.file)
     stored = add_accounts(path, accounts, keyring=args.keyring)  # all or nothing, one write
+    _note_oauth2_copies(list(accounts), stored, "add")
     names = names_of(accounts)
     where = f"; their secrets in the OS keyring (service {args.keyring!r})" if args.keyring else ""
     _out(f"Added {names} to {path} (mode 0600, {_count(len(stored))}){where}.")
@@ -947,6 +948,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     target = _store_path(args.file)
     stored = add_accounts(target, chosen)
     _out(f"Imported {names_of(chosen)} into {target} (mode 0600, {_count(len(stored))}).")
+    _note_oauth2_copies(chosen, stored, "import")
     return EXIT_OK
 
 
@@ -966,6 +968,26 @@ def _one_per_user(accounts: list[AnyAccount], default: int | None) -> tuple[list
         or first[(account.kind, account.screen_name.casefold())] == index
     ]
     return kept, [index for index in range(len(accounts)) if index not in kept]
+
+
+def _note_oauth2_copies(given: list[AnyAccount], stored: AccountList, verb: str) -> None:
+    """Say what a copied OAuth 2.0 account means: its refresh token is single-use."""
+    from twcreds.models import OAuth2Account
+
+    for account in given:
+        if not isinstance(account, OAuth2Account):
+            continue
+        if account not in list(stored):
+            _out(
+                f"note: {account.label}: the store already holds a newer OAuth 2.0 token for"
+                " it; kept that one (the copy's refresh token is likely spent)"
+            )
+        elif account.refresh_token is not None:
+            _out(
+                f"note: {account.label}: its refresh token works once, and the {verb}ed"
+                " file holds it too: use the account from the store from now on (whichever"
+                " copy refreshes first makes the other stale)"
+            )
 
 
 # --- twcreds list ----------------------------------------------------------------------
@@ -1182,7 +1204,10 @@ def _status_row(
     """One account for ``status``: ``list``'s columns, where it came from, what it lacks."""
     from twcreds.models import OAuth2Account
 
-    origin = "environment" if parsed.environment else parsed.origins.get(index, parsed.origin)
+    # Origins are kept by the record's place in the file, which a bearer token before it
+    # shifts from the account's index.
+    position = next((i for i, r in enumerate(parsed.records) if r is record), index)
+    origin = "environment" if parsed.environment else parsed.origins.get(position, parsed.origin)
     if parsed.environment:
         names = sorted({record.names.get(key, key) for key in record.data})
         files = sorted({place for place in record.places.values() if place != "the environment"})
@@ -1214,6 +1239,10 @@ def _status_row(
             row["ready"] = False
             row["missing"] = ", ".join(missing)
             row["fix"] = "twcreds authorize --oauth2 APP   (asks for the posting scopes)"
+        elif row["expired"] and origin in ("process", "keyring"):
+            # Refreshing here would spend the token its secret manager keeps, and the
+            # new one could not be written back there.
+            row["fix"] = "renew it where it is kept (its secret manager); bots refresh on use"
         elif row["expired"]:
             row["fix"] = _refresh_fix(name, parsed, prefix)
     return row
@@ -1428,8 +1457,12 @@ def _check_plan(
     enough to skip (index -> seconds since)."""
     todo: list[int] = []
     cached: dict[int, float] = {}
+    from twcreds.models import OAuth2Account
+
     for index, account in enumerate(accounts):
-        age = cache.fresh(account, max_age)
+        # An expired OAuth 2.0 token says nothing of the next call: ask (refreshing it).
+        expired = isinstance(account, OAuth2Account) and account.expires_within(0)
+        age = None if expired else cache.fresh(account, max_age)
         if age is None:
             todo.append(index)
         else:
@@ -1570,7 +1603,11 @@ def _check_one(
     try:
         if isinstance(account, OAuth2Account):
             with make_client(
-                account, api_base=api_base, timeout=timeout, store=store, refresh=store is not None
+                account,
+                api_base=api_base,
+                timeout=timeout,
+                store=store,
+                refresh="stored" if store is not None else False,
             ) as client:
                 me = verify_account(client)
         else:

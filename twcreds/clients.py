@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from twcreds.models import Account, AccountList, AnyAccount, BearerToken, OAuth2Account
 from twcreds.sources import (
@@ -37,7 +37,7 @@ def make_client(
     timeout: float = 30.0,
     store: StrPath | None = None,
     on_refresh: Callable[[OAuth2Account], object] | None = None,
-    refresh: bool = True,
+    refresh: bool | Literal["stored"] = True,
 ) -> Twython:
     """Build a Twython client for one account; no network I/O happens here.
 
@@ -55,7 +55,9 @@ def make_client(
             (after it was written back, with ``store``).
         refresh: OAuth 2.0 only: False never refreshes (a due token is sent as it is, and
             X's 401 raised): for a look at credentials whose refresh token must not be
-            spent, such as a check of a file that cannot take a new one.
+            spent, such as a check of a file that cannot take a new one. ``"stored"``
+            refreshes only where the new pair is written back to ``store`` (never in
+            memory, for an entry whose secrets a secret manager or the keyring keeps).
 
     Returns:
         A `twython.Twython` in OAuth 1.0a or OAuth 2.0 user context, or in OAuth 2.0

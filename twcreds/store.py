@@ -265,7 +265,7 @@ def add_accounts(
             index = _find_same(stored, account, shown)
             if index is None:
                 stored.append(account)
-            else:
+            elif not _holds_newer_pair(stored[index], account):
                 stored[index] = account
         checked = _checked(stored, shown, what)
         if keyring is not None:
@@ -783,6 +783,20 @@ def _find_same(accounts: list[AnyAccount], new: AnyAccount, shown: str) -> int |
             raise CredentialsError(msg)
         return index
     return None
+
+
+def _holds_newer_pair(stored: AnyAccount, incoming: AnyAccount) -> bool:
+    """Whether ``stored`` is an OAuth 2.0 pair newer than ``incoming``'s, of the same client.
+
+    Re-importing another tool's file (or adding an old copy) must not put back a refresh
+    token that twcreds has already spent: the stored, later-expiring pair is kept.
+    """
+    return (
+        isinstance(stored, OAuth2Account)
+        and isinstance(incoming, OAuth2Account)
+        and stored.client_id == incoming.client_id
+        and stored.expires_at > incoming.expires_at
+    )
 
 
 def _find_named(accounts: list[AnyAccount], name: str, shown: str) -> int | None:

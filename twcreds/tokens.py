@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from twcreds.errors import CredentialsError, CredentialsRejectedError, TwitterAPIError, printable
 from twcreds.models import OAuth2Account, OAuth2App
@@ -213,7 +213,7 @@ class Refresher:
         on_refresh: Callable[[OAuth2Account], object] | None,
         api_base: str,
         timeout: float,
-        refresh: bool = True,
+        refresh: bool | Literal["stored"] = True,
     ) -> None:
         self.account = account
         self.refresh = refresh
@@ -278,6 +278,8 @@ class Refresher:
                     self.store = None
             if written is not None:
                 renewed = written
+            elif self.refresh == "stored":
+                return  # only where the pair can be written back: not in memory
             elif needed(before):
                 renewed = exchange(before)
             else:
