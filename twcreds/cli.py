@@ -1434,7 +1434,7 @@ def _print_check_json(
                 "index": index,
                 "screen_name": account.screen_name,
                 "user_id": account.user_id,
-                "kind": "oauth2" if account.kind == "OAuth 2.0" else "oauth1",
+                "kind": _kind_fields(account, ellipsis)["kind"],
                 "access_token": _masked_token(account, ellipsis),
                 "status": results[index][0],
                 "detail": results[index][1],

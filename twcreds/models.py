@@ -348,7 +348,23 @@ class App(_Model):
         return value.get_secret_value()
 
 
-class Account(_Model):
+class _Named:
+    """The label both kinds of account show in messages."""
+
+    screen_name: str | None
+    user_id: str | None
+
+    @property
+    def label(self) -> str:
+        """``@screen_name`` when known, else ``user <id>``, else ``(unnamed)``: for messages."""
+        if self.screen_name:
+            return f"@{self.screen_name}"
+        if self.user_id:
+            return f"user {self.user_id}"
+        return "(unnamed account)"
+
+
+class Account(_Named, _Model):
     """One authorized account: the guide's four values, plus who it is when known."""
 
     consumer_key: _Str = _aliases("consumer_key")
@@ -378,22 +394,9 @@ class Account(_Model):
         )
 
     @property
-    def label(self) -> str:
-        """``@screen_name`` when known, else ``user <id>``, else ``(unnamed)``: for messages."""
-        return _label(self.screen_name, self.user_id)
-
-    @property
     def kind(self) -> str:
         """``"OAuth 1.0a"``: for messages and listings."""
         return "OAuth 1.0a"
-
-
-def _label(screen_name: str | None, user_id: str | None) -> str:
-    if screen_name:
-        return f"@{screen_name}"
-    if user_id:
-        return f"user {user_id}"
-    return "(unnamed account)"
 
 
 class OAuth2App(_Model):
@@ -417,7 +420,7 @@ class OAuth2App(_Model):
         return self.client_secret is not None
 
 
-class OAuth2Account(_Model):
+class OAuth2Account(_Named, _Model):
     """One account authorized with OAuth 2.0: a bearer token and, to renew it, a refresh token.
 
     The access token lives about two hours; the refresh token (issued with the
@@ -443,11 +446,6 @@ class OAuth2Account(_Model):
     def app(self) -> OAuth2App:
         """The client half of these credentials."""
         return OAuth2App.model_construct(client_id=self.client_id, client_secret=self.client_secret)
-
-    @property
-    def label(self) -> str:
-        """``@screen_name`` when known, else ``user <id>``, else ``(unnamed)``: for messages."""
-        return _label(self.screen_name, self.user_id)
 
     @property
     def kind(self) -> str:
