@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, NoReturn, Union
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Union
 
 from pydantic import (
     AliasChoices,
@@ -351,8 +351,10 @@ class App(_Model):
 class _Named:
     """The label both kinds of account show in messages."""
 
-    screen_name: str | None
-    user_id: str | None
+    if TYPE_CHECKING:  # for the type checker only: at run time pydantic would take them
+        # as fields of its own and put them first, changing the order files are written in
+        screen_name: str | None
+        user_id: str | None
 
     @property
     def label(self) -> str:
